@@ -1,0 +1,1 @@
+//! krust-sops (work in progress).
