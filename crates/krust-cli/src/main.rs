@@ -1,8 +1,13 @@
 //! The `krust` binary: argument parsing and reporting only; the work happens in the library crates.
+//!
+//! Exit codes: 0 success, 1 failure (build error, bad input, findings), 2 usage error.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod build;
+mod sops;
 
 /// krust — build, verify and document the Git repository of a GitOps-managed k3s cluster.
 #[derive(Parser)]
@@ -13,9 +18,24 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Build a kustomization directory, byte-identical to `kustomize build`.
+    Build(build::Args),
+    /// Decrypt, encrypt and inspect SOPS files (age, PGP).
+    Sops(sops::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    let result = match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Sops(args) => sops::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -10,3 +10,7 @@
 pub mod resource;
 
 pub use resource::{Gvk, Origin, ResId, ResMap, Resource};
+pub mod patch;
+pub mod replacements;
+pub mod transformers;
+pub mod vars;

@@ -1,0 +1,1 @@
+//! The replacements transformer (`replacements:`).

@@ -1,0 +1,1 @@
+//! Legacy `vars:` and `$(VAR)` substitution.
