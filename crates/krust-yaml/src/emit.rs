@@ -54,7 +54,11 @@ pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
         }
         if al || bl {
             // The non-letter sorts first.
-            return if bl { Ordering::Less } else { Ordering::Greater };
+            return if bl {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
         }
         let mut an: i128 = 0;
         let mut bn: i128 = 0;
@@ -71,12 +75,16 @@ pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.saturating_mul(10).saturating_add(ar[ai] as i128 - '0' as i128);
+            an = an
+                .saturating_mul(10)
+                .saturating_add(ar[ai] as i128 - '0' as i128);
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.saturating_mul(10).saturating_add(br[bi] as i128 - '0' as i128);
+            bn = bn
+                .saturating_mul(10)
+                .saturating_add(br[bi] as i128 - '0' as i128);
             bi += 1;
         }
         if an != bn {
@@ -96,7 +104,11 @@ pub fn format_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     if f == f.trunc() && f.abs() < 1e21 {
         // JSON prints it without a fraction; go-yaml reads it back as an integer when it fits.
@@ -169,10 +181,10 @@ fn resolves_to_non_string(s: &str) -> bool {
         return true;
     }
     match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True" | "TRUE"
-        | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" | "~" | "null"
-        | "Null" | "NULL" | ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf"
-        | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | "<<" => return true,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
+        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        | "~" | "null" | "Null" | "NULL" | ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
+        | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | "<<" => return true,
         _ => {}
     }
     let first = s.as_bytes()[0];
@@ -194,17 +206,18 @@ fn go_v2_int(plain: &str) -> bool {
     if body.is_empty() {
         return false;
     }
-    let (radix, digits) = if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, r)
-    } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (8, r)
-    } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (2, r)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
     !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
 }
 
@@ -327,19 +340,21 @@ fn analyze(value: &str) -> Analysis {
         block_indicators = true;
     }
     let chars: Vec<char> = value.chars().collect();
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
-    let (mut break_space, mut space_break, mut previous_space, mut previous_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
+        (false, false, false, false);
     let (mut line_breaks, mut special) = (false, false);
     let mut preceded_by_ws = true;
     let n = chars.len();
     for i in 0..n {
         let c = chars[i];
-        let followed_by_ws = i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
+        let followed_by_ws =
+            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    block_indicators = true
-                }
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
                 '?' | ':' => {
                     if followed_by_ws {
                         block_indicators = true
@@ -492,7 +507,12 @@ impl Emitter {
             Value::Map(_) => self.write_indicator("{}", true, false, false),
             Value::Seq(_) => self.write_indicator("[]", true, false, false),
             Value::Null => self.scalar("null", Style::Plain, indent, false),
-            Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, indent, false),
+            Value::Bool(b) => self.scalar(
+                if *b { "true" } else { "false" },
+                Style::Plain,
+                indent,
+                false,
+            ),
             Value::Int(i) => self.scalar(&i.to_string(), Style::Plain, indent, false),
             Value::Float(f) => self.scalar(&format_float(*f), Style::Plain, indent, false),
             Value::String(s) => self.string(s, indent, false),
@@ -524,7 +544,11 @@ impl Emitter {
             style = Style::Double;
         }
         let _ = a.multiline;
-        let indent = if simple_key { indent } else { indent + BEST_INDENT };
+        let indent = if simple_key {
+            indent
+        } else {
+            indent + BEST_INDENT
+        };
         let allow_breaks = !simple_key;
         match style {
             Style::Plain => self.write_plain(s, indent, allow_breaks),
@@ -572,7 +596,13 @@ impl Emitter {
             let c = chars[i];
             if c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < n - 1 && !next_is_space {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i < n - 1
+                    && !next_is_space
+                {
                     self.write_indent(indent);
                 } else {
                     self.put(c);
@@ -695,7 +725,8 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.whitespace = false;
+        // go-yaml leaves `whitespace` set after a literal block: the next key at the block's
+        // parent column continues on the fresh line without an extra break.
     }
 
     fn block_mapping(&mut self, m: &crate::value::Mapping, indent: usize, ctx: Ctx) {

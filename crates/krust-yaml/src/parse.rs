@@ -139,7 +139,8 @@ impl<'a> Builder<'a> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(&span, m))?;
+                let value =
+                    resolve_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(&span, m))?;
                 self.remember(anchor, &value);
                 Ok(value)
             }
@@ -187,7 +188,8 @@ impl<'a> Builder<'a> {
             if matches!(ev, Event::MappingEnd) {
                 break;
             }
-            let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+            let is_merge =
+                matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
             let key_value = self.node(ev, span, depth + 1)?;
             let (vev, vspan) = self.next()?;
             let value = self.node(vev, vspan, depth + 1)?;
@@ -195,7 +197,8 @@ impl<'a> Builder<'a> {
                 merges.push(value);
                 continue;
             }
-            let key = key_text(&key_value).ok_or_else(|| err_at(&span, "mapping keys must be scalars"))?;
+            let key = key_text(&key_value)
+                .ok_or_else(|| err_at(&span, "mapping keys must be scalars"))?;
             if let Some(first) = key_lines.get(&key) {
                 return Err(err_at(
                     &span,
@@ -223,7 +226,8 @@ impl<'a> Builder<'a> {
                         return Err(ParseError {
                             line: 0,
                             column: 0,
-                            message: "map merge requires map or sequence of maps as the value".into(),
+                            message: "map merge requires map or sequence of maps as the value"
+                                .into(),
                         })
                     }
                 }
@@ -291,7 +295,9 @@ pub fn resolve_plain(text: &str) -> Value {
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -324,17 +330,18 @@ fn parse_go_int(s: &str) -> Option<i64> {
     if body.is_empty() {
         return None;
     }
-    let (radix, digits) = if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, r)
-    } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (8, r)
-    } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (2, r)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
@@ -460,7 +467,17 @@ mod tests {
 
     #[test]
     fn never_panics_on_garbage() {
-        for input in ["\u{0}\u{1}", ":", "- - - -", "&a *a", "*x", "{", "'", "|\n x\n y", "? [a]\n: b"] {
+        for input in [
+            "\u{0}\u{1}",
+            ":",
+            "- - - -",
+            "&a *a",
+            "*x",
+            "{",
+            "'",
+            "|\n x\n y",
+            "? [a]\n: b",
+        ] {
             let _ = parse_documents(input);
         }
     }

@@ -14,7 +14,9 @@ fn conformance_expected_outputs_roundtrip() {
     let mut checked = 0;
     for entry in entries.flatten() {
         let path = entry.path().join("expected.yaml");
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         checked += 1;
         let docs = match krust_yaml::parse_documents(&text) {
             Ok(d) => d,
@@ -23,12 +25,21 @@ fn conformance_expected_outputs_roundtrip() {
                 continue;
             }
         };
-        let values: Vec<_> = docs.iter().map(|d| &d.value).filter(|v| !v.is_null()).collect();
+        let values: Vec<_> = docs
+            .iter()
+            .map(|d| &d.value)
+            .filter(|v| !v.is_null())
+            .collect();
         let out = krust_yaml::documents_to_string(values);
         if out != text {
             failures.push(format!("{}", path.display()));
         }
     }
     assert!(checked > 0);
-    assert!(failures.is_empty(), "{} of {checked} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
