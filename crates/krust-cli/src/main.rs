@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod argo;
 mod build;
+mod flux;
 mod sops;
 
 /// krust — build, verify and document the Git repository of a GitOps-managed k3s cluster.
@@ -23,6 +25,10 @@ enum Command {
     Build(build::Args),
     /// Decrypt, encrypt and inspect SOPS files (age, PGP).
     Sops(sops::Args),
+    /// Discover and render a repository's Flux objects offline.
+    Flux(flux::Args),
+    /// Discover and render a repository's Argo CD Applications offline.
+    Argo(argo::Args),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Sops(args) => sops::run(args),
+        Command::Flux(args) => flux::run(args),
+        Command::Argo(args) => argo::run(args),
     };
     match result {
         Ok(code) => code,
