@@ -1,1 +1,4 @@
-//! krust-flux: Flux and Argo CD discovery and offline rendering (work in progress).
+//! krust-flux: discover a GitOps repository's Flux and Argo CD objects and render them offline,
+//! the way kustomize-controller would.
+
+pub mod envsubst;
