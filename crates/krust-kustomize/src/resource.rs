@@ -123,21 +123,28 @@ impl ResId {
     }
 }
 
-impl fmt::Display for ResId {
-    /// kustomize's `ResId.String()` form, e.g. `apps_v1_Deployment|default|nginx`... is noisy; we
-    /// print the readable `Deployment.v1.apps/nginx.default` form kustomize uses in errors.
+impl fmt::Display for Gvk {
+    /// kustomize's `Gvk.String()`: `Deployment.v1.apps`, with `[noGrp]`, `[noVer]` and
+    /// `[noKind]` standing in for empty parts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut gvk = self.gvk.kind.clone();
-        if !self.gvk.version.is_empty() {
-            gvk.push('.');
-            gvk.push_str(&self.gvk.version);
-        }
-        if !self.gvk.group.is_empty() {
-            gvk.push('.');
-            gvk.push_str(&self.gvk.group);
-        }
+        let or = |s: &str, d: &'static str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        write!(
+            f,
+            "{}.{}.{}",
+            or(&self.kind, "[noKind]"),
+            or(&self.version, "[noVer]"),
+            or(&self.group, "[noGrp]")
+        )
+    }
+}
+
+impl fmt::Display for ResId {
+    /// kustomize's `ResId.String()` as it appears in its error messages:
+    /// `Deployment.v1.apps/nginx.[noNs]`, `Service.v1.[noGrp]/web.prod`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        write!(f, "{gvk}/{}.{ns}", self.name)
+        let name = if self.name.is_empty() { "[noName]" } else { &self.name };
+        write!(f, "{}/{name}.{ns}", self.gvk)
     }
 }
 

@@ -1,0 +1,671 @@
+//! The build pipeline: kustomize's `KustTarget` in Rust.
+//!
+//! For one kustomization directory, in kustomize's order:
+//! 1. accumulate `resources` (files, and directories built recursively as bases);
+//! 2. merge `configurations` and `crds` into the transformer configuration;
+//! 3. run the generators (`configMapGenerator`, `secretGenerator`) and absorb their output
+//!    (create / merge / replace);
+//! 4. accumulate `components` (each one transforms what has been accumulated so far);
+//! 5. run the builtin transformers (patches, namespace, prefix, suffix, labels, annotations,
+//!    JSON patches, replicas, images, replacements), then `transformers:`;
+//! 6. merge `vars`.
+//!
+//! Only at the top-level kustomization, afterwards: add hash suffixes to generated names, fix
+//! name references, resolve vars, drop local-config objects, sort, and strip build annotations.
+
+use std::path::Path;
+
+use krust_yaml::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::generators::{self, Behavior, GeneratorKind};
+use crate::hash;
+use crate::kustomization::{KustKind, Kustomization, KUSTOMIZATION_FILE_NAMES};
+use crate::loader::{LoadRestrictor, Loader, Workspace};
+use crate::resource::{Origin, ResMap, Resource};
+use crate::sort;
+
+/// The order of the output when the kustomization has no `sortOptions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DefaultOrder {
+    /// kustomize CLI default: legacy order.
+    #[default]
+    Legacy,
+    /// Keep accumulation order (kustomize's `--reorder none`, its test harness default).
+    Fifo,
+}
+
+/// Options of a build (the `kustomize build` flags that matter).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// `--load-restrictor`.
+    pub load_restrictor: LoadRestrictor,
+    /// Order used when the kustomization has no `sortOptions`.
+    pub default_order: DefaultOrder,
+    /// Add `app.kubernetes.io/managed-by: kustomize-…` (kustomize's `--enable-managedby-label`).
+    pub add_managed_by_label: bool,
+}
+
+/// Builds the kustomization in `dir` and returns its resources in output order.
+pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMap> {
+    let ldr = Loader::top(ws, dir, options.load_restrictor)?;
+    let target = Target::load(ldr)?;
+    let mut resources = target.make_customized()?;
+
+    let mut list = std::mem::take(&mut resources).into_resources();
+    match &target.kust.sort_options {
+        Some(so) => sort::apply_sort_options(&mut list, so)?,
+        None => {
+            if options.default_order == DefaultOrder::Legacy {
+                sort::legacy_sort(
+                    &mut list,
+                    sort::DEFAULT_ORDER_FIRST,
+                    sort::DEFAULT_ORDER_LAST,
+                );
+            }
+        }
+    }
+    if options.add_managed_by_label || target.kust.build_metadata.iter().any(|b| b == "managedByLabel")
+    {
+        return Err(Error::unsupported("the managed-by label (buildMetadata: [managedByLabel])"));
+    }
+    for b in &target.kust.build_metadata {
+        match b.as_str() {
+            "originAnnotations" | "transformerAnnotations" => {
+                return Err(Error::unsupported(format!("buildMetadata: [{b}]")))
+            }
+            _ => {}
+        }
+    }
+    resources.replace_all(list);
+    Ok(resources)
+}
+
+/// Builds and renders as `kustomize build` prints (documents separated by `---`).
+pub fn build_to_string(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<String> {
+    let rm = build(ws, dir, options)?;
+    Ok(render(&rm))
+}
+
+/// Renders resources as `kustomize build` prints them.
+pub fn render(rm: &ResMap) -> String {
+    krust_yaml::documents_to_string(rm.resources().iter().map(|r| &r.value))
+}
+
+/// What a kustomization has accumulated so far.
+#[derive(Debug, Default)]
+struct Accumulator {
+    resources: ResMap,
+    /// Parsed `configurations:` documents, in merge order.
+    configurations: Vec<Value>,
+    /// Parsed `crds:` documents.
+    crds: Vec<Value>,
+    /// `vars:` entries, merged bottom-up.
+    vars: Vec<Value>,
+}
+
+impl Accumulator {
+    /// Appends resources, refusing ids that are already present.
+    fn append_all(&mut self, incoming: Vec<Resource>) -> Result<()> {
+        for r in incoming {
+            self.append(r)?;
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, r: Resource) -> Result<()> {
+        let id = r.id();
+        if !self.resources.positions_of(&id).is_empty() {
+            return Err(Error::new(
+                ErrorKind::DuplicateId,
+                format!("may not add resource with an already registered id: {id}"),
+            )
+            .at(r.origin.path.clone()));
+        }
+        self.resources.push(r);
+        Ok(())
+    }
+
+    /// Merges a sub-accumulator (a base).
+    fn merge(&mut self, other: Accumulator) -> Result<()> {
+        self.append_all(other.resources.into_resources())?;
+        self.configurations.extend(other.configurations);
+        self.crds.extend(other.crds);
+        for v in other.vars {
+            self.merge_var(v)?;
+        }
+        Ok(())
+    }
+
+    fn merge_var(&mut self, v: Value) -> Result<()> {
+        let name = v.str_at(&["name"]).unwrap_or("").to_string();
+        if self
+            .vars
+            .iter()
+            .any(|o| o.str_at(&["name"]).unwrap_or("") == name)
+        {
+            return Err(Error::new(
+                ErrorKind::Transform,
+                format!("var '{name}' already encountered"),
+            ));
+        }
+        self.vars.push(v);
+        Ok(())
+    }
+
+    /// Adds a generated object (kustomize's `appendReplaceOrMerge`).
+    fn absorb(&mut self, generated: generators::Generated) -> Result<()> {
+        let mut res = generated.resource;
+        let id = res.id();
+        let key = id.index_key();
+        // Match on the current id or any previous id (the object may have been renamed).
+        let matches: Vec<usize> = self
+            .resources
+            .resources()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.id().index_key() == key || r.previous_ids.iter().any(|p| p.index_key() == key)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match matches.as_slice() {
+            [] => match generated.behavior {
+                Behavior::Merge | Behavior::Replace => Err(Error::new(
+                    ErrorKind::Generator,
+                    format!("id {} does not exist; cannot merge or replace", go_id(&id)),
+                )),
+                _ => self.append(res),
+            },
+            [i] => {
+                let old = &self.resources.resources()[*i];
+                match generated.behavior {
+                    Behavior::Replace | Behavior::Merge => {
+                        copy_merge_metadata(&mut res, old);
+                        if generated.behavior == Behavior::Merge {
+                            for field in ["data", "binaryData"] {
+                                merge_string_map(&mut res.value, &old.value, field);
+                            }
+                        }
+                        res.origin = old.origin.clone();
+                    }
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::Generator,
+                            format!("id {} exists; behavior must be merge or replace", go_id(&id)),
+                        ))
+                    }
+                }
+                let i = *i;
+                let mut all = std::mem::take(&mut self.resources).into_resources();
+                all[i] = res;
+                self.resources.replace_all(all);
+                Ok(())
+            }
+            _ => Err(Error::new(
+                ErrorKind::Generator,
+                format!("found multiple objects that could accept merge of {id}"),
+            )),
+        }
+    }
+}
+
+/// kustomize prints ids with Go's `%#v` in generator errors; the important part for users (and
+/// the corpus) is the trailing text, so a readable id is enough.
+fn go_id(id: &crate::resource::ResId) -> String {
+    format!(
+        "resid.ResId{{Gvk:resid.Gvk{{Group:\"{}\", Version:\"{}\", Kind:\"{}\"}}, Name:\"{}\", Namespace:\"{}\"}}",
+        id.gvk.group, id.gvk.version, id.gvk.kind, id.name, id.namespace
+    )
+}
+
+/// `res` takes `old`'s name, namespace and previous ids; labels and annotations are merged
+/// with `res`'s winning.
+fn copy_merge_metadata(res: &mut Resource, old: &Resource) {
+    for field in ["labels", "annotations"] {
+        let mut merged = old
+            .value
+            .get_path(&["metadata", field])
+            .and_then(Value::as_map)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(mine) = res.value.get_path(&["metadata", field]).and_then(Value::as_map) {
+            for (k, v) in mine {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        let md = res.value.ensure_map_path(&["metadata"]);
+        if merged.is_empty() {
+            md.shift_remove(field);
+        } else {
+            md.insert(field.to_string(), Value::Map(merged));
+        }
+    }
+    res.set_name(old.name());
+    let ns = old.namespace().to_string();
+    if ns.is_empty() {
+        if let Some(md) = res.value.get_mut("metadata").and_then(Value::as_map_mut) {
+            md.shift_remove("namespace");
+        }
+    } else {
+        res.set_namespace(&ns);
+    }
+    res.previous_ids = old.previous_ids.clone();
+}
+
+fn merge_string_map(into: &mut Value, from: &Value, field: &str) {
+    let mut merged = from.get(field).and_then(Value::as_map).cloned().unwrap_or_default();
+    if let Some(mine) = into.get(field).and_then(Value::as_map) {
+        for (k, v) in mine {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(m) = into.as_map_mut() {
+        if merged.is_empty() {
+            m.shift_remove(field);
+        } else {
+            m.insert(field.to_string(), Value::Map(merged));
+        }
+    }
+}
+
+/// One kustomization directory being built.
+struct Target<'w> {
+    ldr: Loader<'w>,
+    kust: Kustomization,
+    file_name: &'static str,
+}
+
+impl<'w> Target<'w> {
+    /// Finds and parses the kustomization file in the loader's root.
+    fn load(ldr: Loader<'w>) -> Result<Target<'w>> {
+        let root = ldr.root_display();
+        let mut found = None;
+        let mut count = 0;
+        for name in KUSTOMIZATION_FILE_NAMES {
+            let p = ldr.root().join(name);
+            let ws = ldr.workspace();
+            if ws.exists(&p) && !ws.is_dir(&p) {
+                count += 1;
+                if found.is_none() {
+                    found = Some((name, p));
+                }
+            }
+        }
+        let Some((name, path)) = found else {
+            return Err(Error::new(
+                ErrorKind::MissingKustomizationFile,
+                format!(
+                    "unable to find one of 'kustomization.yaml', 'kustomization.yml' or \
+                     'Kustomization' in directory '{root}'"
+                ),
+            )
+            .at(ldr.root()));
+        };
+        if count > 1 {
+            return Err(Error::new(
+                ErrorKind::MultipleKustomizationFiles,
+                format!("Found multiple kustomization files under: {root}\n"),
+            )
+            .at(ldr.root()));
+        }
+        let bytes = ldr.workspace().read(&path)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidKustomization,
+                format!("invalid Kustomization: '{}' is not UTF-8 text", path.display()),
+            )
+            .at(&path)
+        })?;
+        let kust = Kustomization::parse(&text, &root).map_err(|e| e.at(&path))?;
+        if kust.uses_helm {
+            return Err(Error::unsupported("helm charts (helmCharts/helmGlobals)").at(&path));
+        }
+        Ok(Target {
+            ldr,
+            kust,
+            file_name: name,
+        })
+    }
+
+    fn kust_path(&self) -> std::path::PathBuf {
+        self.ldr.root().join(self.file_name)
+    }
+
+    /// Top-level build: accumulate, then the steps kustomize runs once at the top.
+    fn make_customized(&self) -> Result<ResMap> {
+        let mut ra = self.accumulate(Accumulator::default())?;
+        self.add_hash_suffixes(&mut ra);
+        let renamed = ra.resources.resources().iter().any(|r| !r.previous_ids.is_empty());
+        if renamed {
+            // Name references must follow renamed (hashed, prefixed, …) objects.
+            return Err(Error::not_wired("nameReference (name reference fix-up)").at(self.kust_path()));
+        }
+        if !ra.vars.is_empty() {
+            return Err(Error::not_wired("vars").at(self.kust_path()));
+        }
+        // Drop objects marked `config.kubernetes.io/local-config` (unless "false").
+        ra.resources.retain(|r| {
+            !r.annotations()
+                .and_then(|a| a.get("config.kubernetes.io/local-config"))
+                .is_some_and(|v| v.scalar_text().as_deref() != Some("false"))
+        });
+        Ok(ra.resources)
+    }
+
+    fn add_hash_suffixes(&self, ra: &mut Accumulator) {
+        let mut changed = false;
+        for r in ra.resources.resources_mut() {
+            if r.needs_hash_suffix {
+                let h = hash::name_hash(&r.value);
+                r.remember_id();
+                let name = format!("{}-{h}", r.name());
+                r.set_name(&name);
+                r.needs_hash_suffix = false;
+                changed = true;
+            }
+        }
+        if changed {
+            ra.resources.reindex();
+        }
+    }
+
+    /// kustomize's `accumulateTarget`.
+    fn accumulate(&self, ra: Accumulator) -> Result<Accumulator> {
+        let mut ra = self
+            .accumulate_resources(ra)
+            .map_err(|e| e.wrap("accumulating resources"))?;
+        for c in &self.kust.configurations {
+            let docs = self.ldr.load_documents(c)?;
+            match docs.as_ref() {
+                Ok(docs) => ra
+                    .configurations
+                    .extend(docs.iter().map(|d| d.value.clone())),
+                Err(e) => return Err(malformed(e, &self.ldr.resolve(c))),
+            }
+        }
+        for c in &self.kust.crds {
+            let docs = self.ldr.load_documents(c).map_err(|e| {
+                e.wrap(format!("loading CRDs [{}]", self.kust.crds.join(" ")))
+            })?;
+            match docs.as_ref() {
+                Ok(docs) => ra.crds.extend(docs.iter().map(|d| d.value.clone())),
+                Err(e) => return Err(malformed(e, &self.ldr.resolve(c))),
+            }
+        }
+        self.run_generators(&mut ra)?;
+        let mut ra = self
+            .accumulate_components(ra)
+            .map_err(|e| e.wrap("accumulating components"))?;
+        self.run_transformers(&mut ra)?;
+        if !self.kust.validators.is_empty() {
+            return Err(Error::unsupported("validators").at(self.kust_path()));
+        }
+        for v in &self.kust.vars {
+            ra.merge_var(v.clone()).map_err(|e| {
+                e.wrap("merging vars").at(self.kust_path())
+            })?;
+        }
+        Ok(ra)
+    }
+
+    fn accumulate_resources(&self, mut ra: Accumulator) -> Result<Accumulator> {
+        for path in &self.kust.resources {
+            match self.accumulate_file(&mut ra, path) {
+                Ok(()) => {}
+                Err(err_f) => {
+                    if crate::loader::is_remote(path) {
+                        return Err(Error::unsupported(format!("remote resource '{path}'"))
+                            .at(self.kust_path()));
+                    }
+                    let child = match self.ldr.child(path) {
+                        Ok(c) => c,
+                        Err(err) => {
+                            if err_f.kind == ErrorKind::MalformedYaml {
+                                return Err(err_f);
+                            }
+                            let path_hint = err.path.clone().or(err_f.path.clone());
+                            let mut e = err.wrap(format!("accumulation err='{}'", err_f.message));
+                            e.path = path_hint;
+                            return Err(e);
+                        }
+                    };
+                    ra = self
+                        .accumulate_directory(ra, child, false)
+                        .map_err(|e| e.wrap(format!("accumulation err='{}'", err_f.message)))?;
+                }
+            }
+        }
+        Ok(ra)
+    }
+
+    fn accumulate_components(&self, mut ra: Accumulator) -> Result<Accumulator> {
+        for path in &self.kust.components {
+            let child = self
+                .ldr
+                .child(path)
+                .map_err(|e| e.wrap("loader.New").quote_rest())?;
+            ra = self
+                .accumulate_directory(ra, child, true)
+                .map_err(|e| e.wrap("accumulateDirectory").quote_rest())?;
+        }
+        Ok(ra)
+    }
+
+    fn accumulate_directory(
+        &self,
+        ra: Accumulator,
+        ldr: Loader<'w>,
+        is_component: bool,
+    ) -> Result<Accumulator> {
+        let root = ldr.root_display();
+        let sub = Target::load(ldr)
+            .map_err(|e| e.wrap(format!("couldn't make target for path '{root}'")))?;
+        if is_component && sub.kust.kind != KustKind::Component {
+            return Err(Error::new(
+                ErrorKind::InvalidKustomization,
+                format!(
+                    "expected kind 'Component' for path '{root}' but got '{}'",
+                    sub.kust.kind.as_str()
+                ),
+            )
+            .at(sub.kust_path()));
+        }
+        if !is_component && sub.kust.kind == KustKind::Component {
+            return Err(Error::new(
+                ErrorKind::InvalidKustomization,
+                format!("expected kind != 'Component' for path '{root}'"),
+            )
+            .at(sub.kust_path()));
+        }
+        if is_component {
+            sub.accumulate(ra)
+                .map_err(|e| e.wrap(format!("recursed accumulation of path '{root}'")))
+        } else {
+            let sub_ra = sub
+                .accumulate(Accumulator::default())
+                .map_err(|e| e.wrap(format!("recursed accumulation of path '{root}'")))?;
+            let mut ra = ra;
+            ra.merge(sub_ra)
+                .map_err(|e| e.wrap(format!("recursed merging from path '{root}'")))?;
+            Ok(ra)
+        }
+    }
+
+    fn accumulate_file(&self, ra: &mut Accumulator, path: &str) -> Result<()> {
+        let resources = self
+            .resources_from_file(path)
+            .map_err(|e| e.wrap(format!("accumulating resources from '{path}'")))?;
+        ra.append_all(resources)
+            .map_err(|e| e.wrap(format!("merging resources from '{path}'")))
+    }
+
+    /// Reads the objects of one file (kustomize's `FromFile`): empty documents are skipped,
+    /// `*List` objects are flattened, and ids must be unique within the file.
+    fn resources_from_file(&self, path: &str) -> Result<Vec<Resource>> {
+        let full = self.ldr.resolve(path);
+        let parsed = self.ldr.load_documents(path)?;
+        let docs = match parsed.as_ref() {
+            Ok(d) => d,
+            Err(e) => return Err(malformed(e, &full)),
+        };
+        let mut queue: std::collections::VecDeque<(Value, usize)> =
+            docs.iter().map(|d| (d.value.clone(), d.line)).collect();
+        let mut out: Vec<Resource> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while let Some((value, line)) = queue.pop_front() {
+            if value.is_null() {
+                continue;
+            }
+            let Value::Map(m) = &value else {
+                return Err(Error::new(
+                    ErrorKind::MalformedYaml,
+                    format!(
+                        "MalformedYAMLError: expected a mapping, found a {} in File: {path}",
+                        value.kind_name()
+                    ),
+                )
+                .at(&full));
+            };
+            if m.is_empty() {
+                continue;
+            }
+            let kind = value.str_at(&["kind"]).unwrap_or("");
+            if kind.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::MalformedYaml,
+                    format!("missing kind in object at line {line}"),
+                )
+                .at(&full));
+            }
+            if kind.ends_with("List") {
+                match value.get("items") {
+                    None => {}
+                    Some(Value::Null) => continue,
+                    Some(Value::Seq(items)) => {
+                        for item in items {
+                            queue.push_back((item.clone(), line));
+                        }
+                        continue;
+                    }
+                    Some(_) => {
+                        return Err(Error::new(
+                            ErrorKind::MalformedYaml,
+                            format!("expected array in {kind}/items"),
+                        )
+                        .at(&full))
+                    }
+                }
+            } else if value.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
+                return Err(Error::new(
+                    ErrorKind::MalformedYaml,
+                    format!("missing metadata.name in object of kind {kind} at line {line}"),
+                )
+                .at(&full));
+            }
+            let r = Resource::new(
+                value,
+                Origin {
+                    path: full.clone(),
+                    line,
+                },
+            );
+            let key = r.id().index_key();
+            if !seen.insert(key) {
+                return Err(Error::new(
+                    ErrorKind::DuplicateId,
+                    format!(
+                        "may not add resource with an already registered id: {}",
+                        r.id()
+                    ),
+                )
+                .at(&full));
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn run_generators(&self, ra: &mut Accumulator) -> Result<()> {
+        let global = self.kust.generator_options.as_ref();
+        let gens = self
+            .kust
+            .config_map_generator
+            .iter()
+            .map(|g| (GeneratorKind::ConfigMap, g))
+            .chain(
+                self.kust
+                    .secret_generator
+                    .iter()
+                    .map(|g| (GeneratorKind::Secret, g)),
+            );
+        for (kind, args) in gens {
+            let g = generators::generate(&self.ldr, kind, args, global, self.file_name)?;
+            ra.absorb(g).map_err(|e| {
+                e.wrap(format!(
+                    "merging from generator {}",
+                    match kind {
+                        GeneratorKind::ConfigMap => "ConfigMapGenerator",
+                        GeneratorKind::Secret => "SecretGenerator",
+                    }
+                ))
+                .at(self.kust_path())
+            })?;
+        }
+        if !self.kust.generators.is_empty() {
+            return Err(Error::unsupported("generators: (generator plugins)").at(self.kust_path()));
+        }
+        Ok(())
+    }
+
+    /// The builtin transformers in kustomize's order, then `transformers:`.
+    fn run_transformers(&self, _ra: &mut Accumulator) -> Result<()> {
+        let k = &self.kust;
+        let steps: [(&str, bool); 12] = [
+            ("patchesStrategicMerge", !k.patches_strategic_merge.is_empty()),
+            ("patches", !k.patches.is_empty()),
+            ("namespace", !k.namespace.is_empty()),
+            ("namePrefix", !k.name_prefix.is_empty()),
+            ("nameSuffix", !k.name_suffix.is_empty()),
+            (
+                "commonLabels/labels",
+                !k.common_labels.is_empty() || !k.labels.is_empty(),
+            ),
+            ("commonAnnotations", !k.common_annotations.is_empty()),
+            ("patchesJson6902", !k.patches_json6902.is_empty()),
+            ("replicas", !k.replicas.is_empty()),
+            ("images", !k.images.is_empty()),
+            ("replacements", !k.replacements.is_empty()),
+            ("transformers", !k.transformers.is_empty()),
+        ];
+        for (name, used) in steps {
+            if used {
+                return Err(Error::not_wired(name).at(self.kust_path()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn malformed(e: &krust_yaml::ParseError, path: &Path) -> Error {
+    Error::new(
+        ErrorKind::MalformedYaml,
+        format!(
+            "MalformedYAMLError: yaml: line {}: {} in File: {}",
+            e.line,
+            e.message,
+            path.display()
+        ),
+    )
+    .at(path)
+}
+
+impl Error {
+    /// kustomize formats some wrapped errors with `%q`: the part after the prefix is quoted.
+    fn quote_rest(mut self) -> Error {
+        if let Some((prefix, rest)) = self.message.split_once(": ") {
+            self.message = format!("{prefix}: \"{}\"", rest.replace('\\', "\\\\").replace('"', "\\\""));
+        }
+        self
+    }
+}
