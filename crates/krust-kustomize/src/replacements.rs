@@ -1,1 +1,0 @@
-//! The replacements transformer (`replacements:`).

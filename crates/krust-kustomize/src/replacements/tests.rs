@@ -1,0 +1,422 @@
+//! Replacement tests: trees from the conformance corpus (resources parsed directly, earlier
+//! pipeline steps simulated by hand) and behaviours observed with `kubectl kustomize` v5.6.
+
+use std::path::{Path, PathBuf};
+
+use krust_yaml::Value;
+
+use super::*;
+use crate::resource::Origin;
+
+fn corpus(case: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/kustomize")
+        .join(case);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("corpus case {case} not found; skipping");
+        None
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn docs(text: &str) -> Vec<Value> {
+    krust_yaml::parse_documents(text)
+        .expect("valid yaml")
+        .into_iter()
+        .map(|d| d.value)
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn resmap_of(values: Vec<Value>) -> ResMap {
+    let mut m = ResMap::new();
+    for v in values {
+        m.push(Resource::new(v, Origin::default()));
+    }
+    m
+}
+
+/// Renames every resource as a prefix/suffix transformer would (remembering the old id).
+fn rename(m: &mut ResMap, prefix: &str, suffix: &str) {
+    for r in m.resources_mut() {
+        r.remember_id();
+        let name = format!("{prefix}{}{suffix}", r.name());
+        r.set_name(&name);
+    }
+    m.reindex();
+}
+
+fn values(m: &ResMap) -> Vec<Value> {
+    m.resources().iter().map(|r| r.value.clone()).collect()
+}
+
+/// Loads the resources and replacements of a kustomization without bases, applies them, and
+/// compares with the expected output.
+fn run_flat_case(case: &str, dir: &str) {
+    let Some(root) = corpus(case) else { return };
+    let kdir = root.join("input").join(dir);
+    let k = krust_yaml::parse_one(&read(&kdir.join("kustomization.yaml"))).expect("kustomization");
+    let mut resources = Vec::new();
+    for r in k
+        .get("resources")
+        .and_then(Value::as_seq)
+        .expect("resources")
+    {
+        resources.extend(docs(&read(&kdir.join(r.as_str().expect("path")))));
+    }
+    let mut m = resmap_of(resources);
+    let reps = load_replacements(k.get("replacements").expect("replacements"), |p| {
+        std::fs::read_to_string(kdir.join(p))
+    })
+    .expect("replacements parse");
+    apply_replacements(&mut m, &reps).expect("replacements apply");
+    assert_eq!(
+        values(&m),
+        docs(&read(&root.join("expected.yaml"))),
+        "{case}"
+    );
+}
+
+#[test]
+fn corpus_replacements_field() {
+    run_flat_case("TestReplacementsField", ".");
+}
+
+#[test]
+fn corpus_replacements_field_with_path() {
+    run_flat_case("TestReplacementsFieldWithPath", ".");
+}
+
+#[test]
+fn corpus_replacements_field_with_path_multiple() {
+    run_flat_case("TestReplacementsFieldWithPathMultiple", ".");
+}
+
+#[test]
+fn corpus_append_to_annotation_using_regex() {
+    run_flat_case(
+        "TestReplacementTransformerAppendToAnnotationUsingRegex",
+        "base",
+    );
+}
+
+#[test]
+fn corpus_service_namespace_url_using_regex() {
+    run_flat_case(
+        "TestReplacementTransformerServiceNamespaceUrlUsingRegex",
+        "base",
+    );
+}
+
+#[test]
+fn corpus_original_name() {
+    let Some(root) = corpus("TestReplacementTransformerWithOriginalName") else {
+        return;
+    };
+    let input = root.join("input");
+    let mut m = resmap_of(docs(&read(&input.join("base/deployments.yaml"))));
+    rename(&mut m, "prefix1-", "");
+    rename(&mut m, "prefix2-", "");
+    let reps = parse_replacement_file(&read(&input.join("replacement.yaml"))).expect("parse");
+    apply_replacements(&mut m, &reps).expect("apply");
+    assert_eq!(values(&m), docs(&read(&root.join("expected.yaml"))));
+}
+
+#[test]
+fn corpus_diamond_shape() {
+    let Some(root) = corpus("TestReplacementTransformerWithDiamondShape") else {
+        return;
+    };
+    let input = root.join("input");
+    let mut all = Vec::new();
+    for branch in ["a", "b"] {
+        let mut m = resmap_of(docs(&read(&input.join("base/deployments.yaml"))));
+        rename(&mut m, &format!("{branch}-"), "");
+        let reps = parse_replacement_file(&read(&input.join(branch).join("replacement.yaml")))
+            .expect("parse");
+        apply_replacements(&mut m, &reps).expect("apply");
+        all.extend(values(&m));
+    }
+    assert_eq!(all, docs(&read(&root.join("expected.yaml"))));
+}
+
+/// The overlay's generated ConfigMap (hash suffix added later) plus the renamed base.
+fn suffix_case(case: &str, prefix: &str) {
+    let Some(root) = corpus(case) else { return };
+    let input = root.join("input");
+    let mut base = docs(&read(&input.join("base/app.yaml")));
+    base.push(
+        krust_yaml::parse_one("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  name: something-else\n")
+            .expect("cm"),
+    );
+    let mut m = resmap_of(base);
+    rename(&mut m, prefix, "-dev");
+    // The corpus file repeats its apiVersion/kind lines; only the replacements matter here.
+    let text = read(&input.join("overlay/kustomization.yaml"));
+    let start = text.find("replacements:").expect("replacements");
+    let k = krust_yaml::parse_one(&text[start..]).expect("k");
+    let reps = load_replacements(k.get("replacements").expect("replacements"), |_| {
+        Err::<String, &str>("no files")
+    })
+    .expect("parse");
+    apply_replacements(&mut m, &reps).expect("apply");
+    let expected = docs(&read(&root.join("expected.yaml")));
+    assert_eq!(m.resources()[0].value, expected[0]);
+    assert_eq!(m.resources()[1].value.get("data"), expected[1].get("data"));
+}
+
+#[test]
+fn corpus_suffix_and_reject() {
+    suffix_case(
+        "TestReplacementTransformerWithSuffixTransformerAndReject",
+        "",
+    );
+}
+
+#[test]
+fn corpus_suffix_and_reject_using_regex() {
+    suffix_case(
+        "TestReplacementTransformerWithSuffixTransformerAndRejectUsingRegex",
+        "pre-",
+    );
+}
+
+#[test]
+fn corpus_config_map_generator() {
+    let mut m = resmap_of(docs(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: blue\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: red\n",
+    ));
+    let reps = parse_replacement_file(
+        "source: {kind: ConfigMap, name: blue, fieldPath: metadata.name}\n\
+         targets: [{select: {name: red}, fieldPaths: [data.blue-name], options: {create: true}}]\n",
+    )
+    .expect("parse");
+    apply_replacements(&mut m, &reps).expect("apply");
+    assert_eq!(
+        m.resources()[1].value.str_at(&["data", "blue-name"]),
+        Some("blue")
+    );
+}
+
+const TYPED: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: src
+data:
+  s: \"8080\"
+  w: abc
+  b: \"true\"
+  m:
+    x: 1
+---
+apiVersion: v1
+kind: Thing
+metadata:
+  name: tgt
+spec:
+  i: 5
+  s: hello
+  n: null
+  b: false
+  f: 1.5
+  lst: [a, b]
+  mp: {k: v}
+";
+
+fn apply_text(resources: &str, reps: &str) -> Result<ResMap, ReplacementError> {
+    let mut m = resmap_of(docs(resources));
+    apply_replacements(&mut m, &parse_replacement_file(reps)?)?;
+    Ok(m)
+}
+
+/// Observed with `kubectl kustomize` (v5.6): scalar targets keep their type, created fields
+/// take the type the text reads as, lists and maps are replaced by the source node.
+#[test]
+fn value_types_follow_kustomize() {
+    let m = apply_text(
+        TYPED,
+        "- source: {kind: ConfigMap, fieldPath: data.s}
+  targets:
+  - select: {kind: Thing}
+    fieldPaths: [spec.s, spec.f, spec.new1, spec.lst, spec.mp]
+    options: {create: true}
+- source: {kind: ConfigMap, fieldPath: data.w}
+  targets:
+  - select: {kind: Thing}
+    fieldPaths: [spec.new2]
+    options: {create: true}
+- source: {kind: ConfigMap, fieldPath: data.b}
+  targets:
+  - select: {kind: Thing}
+    fieldPaths: [spec.new3]
+    options: {create: true}
+- source: {kind: ConfigMap, fieldPath: data.m}
+  targets:
+  - select: {kind: Thing}
+    fieldPaths: [spec.new4, spec.deep.x.y]
+    options: {create: true}
+",
+    )
+    .expect("applies");
+    let spec = m.resources()[1].value.get("spec").expect("spec").clone();
+    let expected = krust_yaml::parse_one(
+        "i: 5\ns: \"8080\"\nn: null\nb: false\nf: 8080.0\nlst: \"8080\"\nmp: \"8080\"\nnew1: 8080\nnew2: abc\n\
+         new3: true\nnew4: {x: 1}\ndeep: {x: {y: {x: 1}}}\n",
+    )
+    .expect("yaml");
+    for (k, v) in expected.as_map().expect("map") {
+        assert_eq!(spec.get(k), Some(v), "spec.{k}");
+    }
+}
+
+#[test]
+fn mismatched_scalar_types_fail_like_kustomize() {
+    for (path, field) in [
+        ("spec.i", "data.w"),
+        ("spec.n", "data.s"),
+        ("spec.b", "data.s"),
+    ] {
+        let reps = format!(
+            "source: {{kind: ConfigMap, fieldPath: {field}}}\ntargets: [{{select: {{kind: Thing}}, fieldPaths: [{path}]}}]\n"
+        );
+        let err = apply_text(TYPED, &reps).expect_err("type mismatch");
+        assert!(
+            matches!(err, ReplacementError::TypeMismatch { .. }),
+            "{path}: {err}"
+        );
+    }
+    let err = apply_text(
+        TYPED,
+        "source: {kind: ConfigMap, fieldPath: data.w}\ntargets: [{select: {kind: Thing}, fieldPaths: [spec.i]}]\n",
+    )
+    .expect_err("mismatch");
+    assert!(
+        err.to_string()
+            .starts_with("yaml: cannot decode !!str `abc` as a !!int"),
+        "{err}"
+    );
+}
+
+/// Error texts observed with `kubectl kustomize` (v5.6).
+#[test]
+fn error_texts() {
+    let cases = [
+        (
+            "source: {kind: ConfigMap, name: nope, fieldPath: data.s}\ntargets: [{select: {kind: Thing}, fieldPaths: [spec.s]}]",
+            "nothing selected by ConfigMap.[noVer].[noGrp]/nope.[noNs]:data.s",
+        ),
+        (
+            "source: {version: v1, fieldPath: data.s}\ntargets: [{select: {kind: Thing}, fieldPaths: [spec.s]}]",
+            "multiple matches for selector [noKind].v1.[noGrp]/[noName].[noNs]:data.s",
+        ),
+        (
+            "source: {kind: ConfigMap, fieldPath: data.zz}\ntargets: [{select: {kind: Thing}, fieldPaths: [spec.s]}]",
+            "fieldPath `data.zz` is missing for replacement source ConfigMap.[noVer].[noGrp]/[noName].[noNs]",
+        ),
+        (
+            "source: {kind: ConfigMap, fieldPath: data.s}\ntargets: [{select: {kind: Thing}, fieldPaths: [spec.lst.x]}]",
+            "unable to find field \"spec.lst.x\" in replacement target: wrong node kind: expected MappingNode but got SequenceNode",
+        ),
+        (
+            "source: {kind: ConfigMap, fieldPath: data.s}\ntargets: [{select: {kind: Thing}, fieldPaths: [spec.nope.x]}]",
+            "unable to find field \"spec.nope.x\" in replacement target",
+        ),
+        (
+            "source: {kind: ConfigMap, fieldPath: data.s}\ntargets: [{fieldPaths: [spec.s]}]",
+            "target must specify resources to select",
+        ),
+        ("source: {kind: ConfigMap, fieldPath: data.s}", "replacements must specify a source and at least one target"),
+        (
+            "source: {kind: ConfigMap, fieldPath: data.s}\nsourceValue: x\ntargets: []",
+            "value and resource selectors are mutually exclusive",
+        ),
+        (
+            "source: {kind: ConfigMap, fieldPath: data.s, options: {delimiter: '8', index: 5}}\ntargets: []",
+            "options.index 5 is out of bounds for value 8080",
+        ),
+    ];
+    for (reps, want) in cases {
+        let err = apply_text(TYPED, reps).expect_err(reps);
+        assert!(err.to_string().starts_with(want), "got {err}\nwant {want}");
+    }
+}
+
+#[test]
+fn source_value_delimiters_and_reject_by_label() {
+    let m = apply_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {skip: 'yes'}\ndata:\n  v: x.y.z\n---\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  v: p.q.r\n  n: '1'\n",
+        "- sourceValue: \"42\"
+  targets:
+  - select: {kind: ConfigMap}
+    reject: [{labelSelector: skip=yes}]
+    fieldPaths: [data.v, data.new]
+    options: {delimiter: '.', index: 1, create: true}
+- source: {name: b, fieldPath: data.v, options: {delimiter: '.', index: 2}}
+  targets:
+  - select: {name: a}
+    fieldPaths: [data.v]
+    options: {delimiter: '.', index: -1}
+",
+    )
+    .expect("applies");
+    assert_eq!(
+        m.resources()[1].value.str_at(&["data", "v"]),
+        Some("p.42.r")
+    );
+    assert_eq!(
+        m.resources()[1].value.get_path(&["data", "new"]),
+        Some(&Value::Float(0.42))
+    );
+    assert_eq!(
+        m.resources()[0].value.str_at(&["data", "v"]),
+        Some("r.x.y.z")
+    );
+}
+
+#[test]
+fn renaming_through_replacements_reindexes() {
+    let m = apply_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  n: renamed\n",
+        "- source: {name: a, fieldPath: data.n}
+  targets: [{select: {name: a}}]
+- source: {name: renamed}
+  targets: [{select: {name: renamed}, fieldPaths: [data.copy], options: {create: true}}]
+",
+    )
+    .expect("applies");
+    assert_eq!(m.resources()[0].name(), "renamed");
+    assert_eq!(
+        m.resources()[0].value.str_at(&["data", "copy"]),
+        Some("renamed")
+    );
+    assert_eq!(m.positions_of(&m.resources()[0].id()), &[0]);
+}
+
+#[test]
+fn parse_errors() {
+    let v = krust_yaml::parse_one("- path: x.yaml\n  source: {kind: A}\n").expect("yaml");
+    assert_eq!(
+        parse_replacement_fields(&v),
+        Err(ReplacementError::PathAndInline)
+    );
+    assert!(parse_replacement_file(
+        "source: {kind: A}\ntargets: [{select: {kind: B}, options: {index: x}}]"
+    )
+    .is_err());
+    assert!(matches!(
+        parse_replacement_file("just a string"),
+        Err(ReplacementError::UnsupportedFileContent(_))
+    ));
+    // Field names match case-insensitively, as kustomize's JSON decoding does.
+    let r = parse_replacement_file("Source: {Kind: A, FIELDPATH: x}\ntargets: []").expect("parse");
+    assert_eq!(
+        r[0].source.as_ref().map(|s| s.field_path.as_str()),
+        Some("x")
+    );
+}
