@@ -159,7 +159,7 @@ fn run_case(case: &Path, name: &str) -> Outcome {
         } else {
             LoadRestrictor::RootOnly
         },
-        default_order: if opts.str_at(&["reorder"]) == Some("legacy") {
+        default_order: if opts.str_at(&["reorder"]) != Some("none") {
             DefaultOrder::Legacy
         } else {
             DefaultOrder::Fifo

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use krust_yaml::Value;
 
+use crate::builtins;
 use crate::error::{Error, ErrorKind, Result};
 use crate::generators::{self, Behavior, GeneratorKind};
 use crate::hash;
@@ -78,7 +79,23 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
         }
     }
     resources.replace_all(list);
+    builtins::remove_build_annotations(&mut resources);
+    for r in resources.resources_mut() {
+        stringify_annotations(r);
+    }
     Ok(resources)
+}
+
+/// kustomize rewrites every non-empty annotation map as strings when it strips its build
+/// annotations at the end, so `port: 8080` is printed as `port: "8080"`.
+fn stringify_annotations(r: &mut Resource) {
+    if let Some(Value::Map(a)) = r.value.get_path_mut(&["metadata", "annotations"]) {
+        for v in a.values_mut() {
+            if !matches!(v, Value::String(_) | Value::Map(_) | Value::Seq(_)) {
+                *v = Value::String(v.scalar_text().unwrap_or_default());
+            }
+        }
+    }
 }
 
 /// Builds and renders as `kustomize build` prints (documents separated by `---`).
@@ -336,11 +353,8 @@ impl<'w> Target<'w> {
     fn make_customized(&self) -> Result<ResMap> {
         let mut ra = self.accumulate(Accumulator::default())?;
         self.add_hash_suffixes(&mut ra);
-        let renamed = ra.resources.resources().iter().any(|r| !r.previous_ids.is_empty());
-        if renamed {
-            // Name references must follow renamed (hashed, prefixed, …) objects.
-            return Err(Error::not_wired("nameReference (name reference fix-up)").at(self.kust_path()));
-        }
+        let tc = builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
+        builtins::fix_name_references(&mut ra.resources, &tc).map_err(|e| e.at(self.kust_path()))?;
         if !ra.vars.is_empty() {
             return Err(Error::not_wired("vars").at(self.kust_path()));
         }
@@ -619,29 +633,12 @@ impl<'w> Target<'w> {
     }
 
     /// The builtin transformers in kustomize's order, then `transformers:`.
-    fn run_transformers(&self, _ra: &mut Accumulator) -> Result<()> {
-        let k = &self.kust;
-        let steps: [(&str, bool); 12] = [
-            ("patchesStrategicMerge", !k.patches_strategic_merge.is_empty()),
-            ("patches", !k.patches.is_empty()),
-            ("namespace", !k.namespace.is_empty()),
-            ("namePrefix", !k.name_prefix.is_empty()),
-            ("nameSuffix", !k.name_suffix.is_empty()),
-            (
-                "commonLabels/labels",
-                !k.common_labels.is_empty() || !k.labels.is_empty(),
-            ),
-            ("commonAnnotations", !k.common_annotations.is_empty()),
-            ("patchesJson6902", !k.patches_json6902.is_empty()),
-            ("replicas", !k.replicas.is_empty()),
-            ("images", !k.images.is_empty()),
-            ("replacements", !k.replacements.is_empty()),
-            ("transformers", !k.transformers.is_empty()),
-        ];
-        for (name, used) in steps {
-            if used {
-                return Err(Error::not_wired(name).at(self.kust_path()));
-            }
+    fn run_transformers(&self, ra: &mut Accumulator) -> Result<()> {
+        let tc = builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
+        builtins::run(&self.kust, &self.ldr, &mut ra.resources, &tc)
+            .map_err(|e| e.at(self.kust_path()))?;
+        if !self.kust.transformers.is_empty() {
+            return Err(Error::not_wired("transformers: (transformer configs)").at(self.kust_path()));
         }
         Ok(())
     }

@@ -403,16 +403,75 @@ fn parse_sort_options(v: &Value) -> Result<Option<SortOptions>> {
     Ok(Some(s))
 }
 
+/// Marker given to the earlier of two duplicate keys so the later one wins.
+const DUP_MARK: &str = "__krust_overridden_duplicate_";
+
+/// Parses the first document of a kustomization file. kustomize reads kustomization files with
+/// a YAML library that lets a repeated key override the earlier one, while krust-yaml (like the
+/// library kustomize reads resources with) rejects repeated keys; so on such an error the earlier
+/// key is renamed out of the way and the text parsed again.
+fn parse_last_key_wins(text: &str) -> std::result::Result<Value, krust_yaml::ParseError> {
+    let mut text = text.to_string();
+    for round in 0..64 {
+        match krust_yaml::parse_documents(&text) {
+            Ok(docs) => {
+                let mut v = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
+                if round > 0 {
+                    strip_marked(&mut v);
+                }
+                return Ok(v);
+            }
+            Err(e) => {
+                let Some(first) = duplicate_key_line(&e.message) else {
+                    return Err(e);
+                };
+                let key = e
+                    .message
+                    .strip_prefix("mapping key \"")
+                    .and_then(|r| r.split_once("\" already"))
+                    .map(|(k, _)| k.to_string())
+                    .unwrap_or_default();
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                let Some(line) = lines.get_mut(first.saturating_sub(1)) else {
+                    return Err(e);
+                };
+                let Some(pos) = line.find(&key) else {
+                    return Err(e);
+                };
+                line.replace_range(pos..pos + key.len(), &format!("{DUP_MARK}{round}"));
+                text = lines.join("\n");
+            }
+        }
+    }
+    krust_yaml::parse_documents(&text).map(|d| d.into_iter().next().map(|d| d.value).unwrap_or(Value::Null))
+}
+
+fn duplicate_key_line(message: &str) -> Option<usize> {
+    message
+        .rsplit_once("already defined at line ")
+        .and_then(|(_, n)| n.trim().parse().ok())
+}
+
+fn strip_marked(v: &mut Value) {
+    match v {
+        Value::Map(m) => {
+            m.retain(|k, _| !k.starts_with(DUP_MARK));
+            m.values_mut().for_each(strip_marked);
+        }
+        Value::Seq(items) => items.iter_mut().for_each(strip_marked),
+        _ => {}
+    }
+}
+
 impl Kustomization {
     /// Parses the text of a kustomization file. `root` names the directory in error messages.
     pub fn parse(text: &str, root: &str) -> Result<Kustomization> {
-        let docs = krust_yaml::parse_documents(text).map_err(|e| {
+        let value = parse_last_key_wins(text).map_err(|e| {
             invalid(format!(
                 "error converting YAML to JSON: yaml: line {}: {}",
                 e.line, e.message
             ))
         })?;
-        let value = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
         let map = match value {
             Value::Null => Mapping::new(),
             Value::Map(m) => m,
@@ -549,6 +608,16 @@ mod tests {
         assert_eq!(k.resources, vec!["a.yaml", "../base"]);
         assert_eq!(k.config_map_generator[0].envs, vec!["b.env", "a.env"]);
         assert_eq!(k.api_version, KUSTOMIZATION_VERSION);
+    }
+
+    #[test]
+    fn repeated_keys_last_wins() {
+        let k = Kustomization::parse(
+            "configMapGenerator:\n- name: a\n  literals: [x=1]\n  literals: [y=2]\n",
+            "/",
+        )
+        .unwrap();
+        assert_eq!(k.config_map_generator[0].literals, vec!["y=2"]);
     }
 
     #[test]

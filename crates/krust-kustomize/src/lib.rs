@@ -20,6 +20,7 @@
 //! ```
 
 pub mod build;
+mod builtins;
 pub mod error;
 pub mod generators;
 pub mod hash;
