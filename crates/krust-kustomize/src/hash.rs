@@ -16,7 +16,7 @@ pub fn name_hash(object: &Value) -> String {
         "ConfigMap" => {
             let mut m = Mapping::new();
             m.insert("kind".into(), Value::from("ConfigMap"));
-            m.insert("name".into(), field_for_hash(object, &["metadata", "name"]));
+            m.insert("name".into(), name_for_hash());
             m.insert("data".into(), field_for_hash(object, &["data"]));
             if let Some(b @ Value::Map(_)) = object.get("binaryData") {
                 m.insert("binaryData".into(), b.clone());
@@ -27,7 +27,7 @@ pub fn name_hash(object: &Value) -> String {
             let mut m = Mapping::new();
             m.insert("kind".into(), Value::from("Secret"));
             m.insert("type".into(), field_for_hash(object, &["type"]));
-            m.insert("name".into(), field_for_hash(object, &["metadata", "name"]));
+            m.insert("name".into(), name_for_hash());
             m.insert("data".into(), field_for_hash(object, &["data"]));
             if let Some(s @ Value::Map(_)) = object.get("stringData") {
                 m.insert("stringData".into(), s.clone());
@@ -46,6 +46,12 @@ pub fn sorted_strings_hash(items: &[String]) -> String {
     sorted.sort();
     let json = go_json(&Value::Seq(sorted.into_iter().map(Value::String).collect()));
     encode_digest(&hex_sha256(&json))
+}
+
+/// kustomize looks the name up as a single field literally called `metadata/name`, which never
+/// exists, so the name it hashes is always empty: renaming an object never changes its suffix.
+fn name_for_hash() -> Value {
+    Value::String(String::new())
 }
 
 /// A field's value as kustomize feeds it to the hash: missing is `""`, scalars are their text,
