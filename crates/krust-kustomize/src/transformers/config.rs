@@ -174,7 +174,9 @@ impl TransformerConfig {
     /// the same gvk are merged, and the lists are re-sorted.
     pub fn merge(&mut self, other: TransformerConfig) -> Result<(), TransformError> {
         let wrap = |what: &'static str| {
-            move |e: TransformError| TransformError::Config(format!("failed to merge {what} fieldSpec: {e}"))
+            move |e: TransformError| {
+                TransformError::Config(format!("failed to merge {what} fieldSpec: {e}"))
+            }
         };
         merge_all(&mut self.name_prefix, other.name_prefix).map_err(wrap("NamePrefix"))?;
         merge_all(&mut self.name_suffix, other.name_suffix).map_err(wrap("NameSuffix"))?;
@@ -192,9 +194,11 @@ impl TransformerConfig {
         .map_err(wrap("VolumeClaimTemplateLabels"))?;
         merge_all(&mut self.var_reference, other.var_reference).map_err(wrap("VarReference"))?;
         for nbr in other.name_reference {
-            match self.name_reference.iter_mut().find(|x| {
-                x.group == nbr.group && x.version == nbr.version && x.kind == nbr.kind
-            }) {
+            match self
+                .name_reference
+                .iter_mut()
+                .find(|x| x.group == nbr.group && x.version == nbr.version && x.kind == nbr.kind)
+            {
                 Some(existing) => {
                     for fs in nbr.referrers {
                         merge_one(&mut existing.referrers, fs).map_err(wrap("NameReference"))?;
@@ -285,12 +289,23 @@ fn build_defaults() -> TransformerConfig {
         ("apps", "", "StatefulSet", "spec/template/metadata"),
         ("batch", "", "Job", "spec/template/metadata"),
         ("batch", "", "CronJob", "spec/jobTemplate/metadata"),
-        ("batch", "", "CronJob", "spec/jobTemplate/spec/template/metadata"),
+        (
+            "batch",
+            "",
+            "CronJob",
+            "spec/jobTemplate/spec/template/metadata",
+        ),
     ] {
         metadata_labels.push(fs(group, version, kind, &format!("{path}/labels"), true));
         // commonAnnotations uses the same list except that StatefulSet is not group-qualified.
         let group = if kind == "StatefulSet" { "" } else { group };
-        annotations.push(fs(group, version, kind, &format!("{path}/annotations"), true));
+        annotations.push(fs(
+            group,
+            version,
+            kind,
+            &format!("{path}/annotations"),
+            true,
+        ));
     }
     let vct = vec![fs(
         "apps",
@@ -318,17 +333,53 @@ fn build_defaults() -> TransformerConfig {
     }
     selectors.push(fs("", "", "ReplicaSet", "spec/selector/matchLabels", true));
     selectors.push(fs("", "", "DaemonSet", "spec/selector/matchLabels", true));
-    selectors.push(fs("apps", "", "StatefulSet", "spec/selector/matchLabels", true));
+    selectors.push(fs(
+        "apps",
+        "",
+        "StatefulSet",
+        "spec/selector/matchLabels",
+        true,
+    ));
     for p in affinity {
         selectors.push(fs("apps", "", "StatefulSet", p, false));
     }
     selectors.extend([
         fs("batch", "", "Job", "spec/selector/matchLabels", false),
-        fs("batch", "", "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false),
-        fs("policy", "", "PodDisruptionBudget", "spec/selector/matchLabels", false),
-        fs("networking.k8s.io", "", "NetworkPolicy", "spec/podSelector/matchLabels", false),
-        fs("networking.k8s.io", "", "NetworkPolicy", "spec/ingress/from/podSelector/matchLabels", false),
-        fs("networking.k8s.io", "", "NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false),
+        fs(
+            "batch",
+            "",
+            "CronJob",
+            "spec/jobTemplate/spec/selector/matchLabels",
+            false,
+        ),
+        fs(
+            "policy",
+            "",
+            "PodDisruptionBudget",
+            "spec/selector/matchLabels",
+            false,
+        ),
+        fs(
+            "networking.k8s.io",
+            "",
+            "NetworkPolicy",
+            "spec/podSelector/matchLabels",
+            false,
+        ),
+        fs(
+            "networking.k8s.io",
+            "",
+            "NetworkPolicy",
+            "spec/ingress/from/podSelector/matchLabels",
+            false,
+        ),
+        fs(
+            "networking.k8s.io",
+            "",
+            "NetworkPolicy",
+            "spec/egress/to/podSelector/matchLabels",
+            false,
+        ),
     ]);
     c.common_labels = selectors;
     c.common_labels.extend(metadata_labels.iter().cloned());
@@ -339,7 +390,13 @@ fn build_defaults() -> TransformerConfig {
 
     c.namespace = vec![
         fs("", "", "Namespace", "metadata/name", true),
-        fs("apiregistration.k8s.io", "", "APIService", "spec/service/namespace", true),
+        fs(
+            "apiregistration.k8s.io",
+            "",
+            "APIService",
+            "spec/service/namespace",
+            true,
+        ),
         fs(
             "apiextensions.k8s.io",
             "",
@@ -361,10 +418,15 @@ fn build_defaults() -> TransformerConfig {
     .map(|p| fs("", "", "", p, true))
     .collect();
 
-    c.replicas = ["Deployment", "ReplicationController", "ReplicaSet", "StatefulSet"]
-        .iter()
-        .map(|k| fs("", "", k, "spec/replicas", true))
-        .collect();
+    c.replicas = [
+        "Deployment",
+        "ReplicationController",
+        "ReplicaSet",
+        "StatefulSet",
+    ]
+    .iter()
+    .map(|k| fs("", "", k, "spec/replicas", true))
+    .collect();
 
     c.var_reference = default_var_reference();
     c.name_reference = default_name_reference();
@@ -387,9 +449,23 @@ fn default_var_reference() -> Vec<FieldSpec> {
         "spec/jobTemplate/spec/template/spec",
         "spec/jobTemplate/spec/template/volumes",
     );
-    pod("DaemonSet", "spec/template/spec", "spec/template/spec/volumes");
-    pod("Deployment", "spec/template/spec", "spec/template/spec/volumes");
-    out.push(fs("", "", "Deployment", "spec/template/metadata/annotations", false));
+    pod(
+        "DaemonSet",
+        "spec/template/spec",
+        "spec/template/spec/volumes",
+    );
+    pod(
+        "Deployment",
+        "spec/template/spec",
+        "spec/template/spec/volumes",
+    );
+    out.push(fs(
+        "",
+        "",
+        "Deployment",
+        "spec/template/metadata/annotations",
+        false,
+    ));
     out.push(fs("", "", "Ingress", "spec/rules/host", false));
     out.push(fs("", "", "Ingress", "spec/tls/hosts", false));
     out.push(fs("", "", "Ingress", "spec/tls/secretName", false));
@@ -403,7 +479,11 @@ fn default_var_reference() -> Vec<FieldSpec> {
     };
     pod("Job", "spec/template/spec", "spec/template/spec/volumes");
     pod("Pod", "spec", "spec/volumes");
-    pod("ReplicaSet", "spec/template/spec", "spec/template/spec/volumes");
+    pod(
+        "ReplicaSet",
+        "spec/template/spec",
+        "spec/template/spec/volumes",
+    );
     out.push(fs("", "", "Service", "spec/ports/port", false));
     out.push(fs("", "", "Service", "spec/ports/targetPort", false));
     for list in ["containers", "initContainers"] {
@@ -441,12 +521,23 @@ fn nbr(group: &str, version: &str, kind: &str, referrers: Vec<FieldSpec>) -> Nam
 
 fn default_name_reference() -> Vec<NameBackReference> {
     let mut out = Vec::new();
-    for kind in ["Deployment", "ReplicationController", "ReplicaSet", "StatefulSet"] {
+    for kind in [
+        "Deployment",
+        "ReplicationController",
+        "ReplicaSet",
+        "StatefulSet",
+    ] {
         out.push(nbr(
             "",
             "",
             kind,
-            vec![fs("", "", "HorizontalPodAutoscaler", "spec/scaleTargetRef/name", false)],
+            vec![fs(
+                "",
+                "",
+                "HorizontalPodAutoscaler",
+                "spec/scaleTargetRef/name",
+                false,
+            )],
         ));
     }
 
@@ -500,8 +591,19 @@ fn default_name_reference() -> Vec<NameBackReference> {
         refs.push(fs("", "", "Ingress", p, false));
     }
     refs.push(fs("", "", "ServiceAccount", "imagePullSecrets/name", false));
-    for p in ["secretName", "adminSecretName", "userSecretName", "secretRef"] {
-        refs.push(fs("", "", "StorageClass", &format!("parameters/{p}"), false));
+    for p in [
+        "secretName",
+        "adminSecretName",
+        "userSecretName",
+        "secretRef",
+    ] {
+        refs.push(fs(
+            "",
+            "",
+            "StorageClass",
+            &format!("parameters/{p}"),
+            false,
+        ));
     }
     refs.push(fs("", "", "Role", "rules/resourceNames", false));
     refs.push(fs("", "", "ClusterRole", "rules/resourceNames", false));
@@ -512,7 +614,13 @@ fn default_name_reference() -> Vec<NameBackReference> {
         "spec/template/spec/containers/env/valueFrom/secretKeyRef/name",
         false,
     ));
-    refs.push(fs("", "", "PersistentVolume", "spec/azureFile/secretName", false));
+    refs.push(fs(
+        "",
+        "",
+        "PersistentVolume",
+        "spec/azureFile/secretName",
+        false,
+    ));
     out.push(nbr("", "v1", "Secret", refs));
 
     // Service.
@@ -522,11 +630,29 @@ fn default_name_reference() -> Vec<NameBackReference> {
         "Service",
         vec![
             fs("apps", "", "StatefulSet", "spec/serviceName", false),
-            fs("", "", "Ingress", "spec/rules/http/paths/backend/serviceName", false),
+            fs(
+                "",
+                "",
+                "Ingress",
+                "spec/rules/http/paths/backend/serviceName",
+                false,
+            ),
             fs("", "", "Ingress", "spec/backend/serviceName", false),
-            fs("", "", "Ingress", "spec/rules/http/paths/backend/service/name", false),
+            fs(
+                "",
+                "",
+                "Ingress",
+                "spec/rules/http/paths/backend/service/name",
+                false,
+            ),
             fs("", "", "Ingress", "spec/defaultBackend/service/name", false),
-            fs("apiregistration.k8s.io", "", "APIService", "spec/service/name", false),
+            fs(
+                "apiregistration.k8s.io",
+                "",
+                "APIService",
+                "spec/service/name",
+                false,
+            ),
             fs(
                 "admissionregistration.k8s.io",
                 "",
@@ -594,7 +720,13 @@ fn default_name_reference() -> Vec<NameBackReference> {
         "StorageClass",
         vec![
             fs("", "", "PersistentVolume", "spec/storageClassName", false),
-            fs("", "", "PersistentVolumeClaim", "spec/storageClassName", false),
+            fs(
+                "",
+                "",
+                "PersistentVolumeClaim",
+                "spec/storageClassName",
+                false,
+            ),
             fs(
                 "",
                 "",
@@ -648,9 +780,17 @@ mod tests {
         assert_eq!(c.images.len(), 6);
         assert_eq!(c.replicas.len(), 4);
         assert_eq!(c.var_reference.len(), 72);
-        let cm = c.name_reference.iter().find(|n| n.kind == "ConfigMap").unwrap();
+        let cm = c
+            .name_reference
+            .iter()
+            .find(|n| n.kind == "ConfigMap")
+            .unwrap();
         assert_eq!(cm.referrers.len(), 52);
-        let secret = c.name_reference.iter().find(|n| n.kind == "Secret").unwrap();
+        let secret = c
+            .name_reference
+            .iter()
+            .find(|n| n.kind == "Secret")
+            .unwrap();
         assert_eq!(secret.referrers.len(), 56 + 4 + 1 + 4 + 2 + 1 + 1);
         // Sorted by kind rank: ServiceAccount comes before ConfigMap.
         let pos = |k: &str| c.name_reference.iter().position(|n| n.kind == k).unwrap();
@@ -668,9 +808,16 @@ mod tests {
         let n = c.name_reference.len();
         c.merge(user).unwrap();
         assert_eq!(c.name_reference.len(), n + 1);
-        let cm = c.name_reference.iter().find(|n| n.kind == "ConfigMap").unwrap();
+        let cm = c
+            .name_reference
+            .iter()
+            .find(|n| n.kind == "ConfigMap")
+            .unwrap();
         assert!(cm.referrers.iter().any(|f| f.path == "spec/cm"));
-        assert!(c.common_labels.iter().any(|f| f.path == "spec/sel" && f.create));
+        assert!(c
+            .common_labels
+            .iter()
+            .any(|f| f.path == "spec/sel" && f.create));
         assert!(TransformerConfig::from_yaml("bogus: []\n").is_err());
         // Same spec with a different create flag conflicts.
         let conflicting =

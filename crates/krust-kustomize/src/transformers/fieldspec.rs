@@ -414,7 +414,13 @@ pub(crate) fn kustomize_id_string(
     name: &str,
     ns: &str,
 ) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
     format!(
         "{}.{}.{}/{}.{}",
         or(kind, "[noKind]"),
@@ -436,7 +442,11 @@ mod tests {
         assert_eq!(split_path("/a/b"), vec!["a", "b"]);
         assert_eq!(
             split_path(r"metadata/annotations/nginx.ingress.kubernetes.io\/auth-secret"),
-            vec!["metadata", "annotations", "nginx.ingress.kubernetes.io/auth-secret"]
+            vec![
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/auth-secret"
+            ]
         );
         assert_eq!(split_path(""), vec![""]);
     }
@@ -476,7 +486,10 @@ mod tests {
         let fs = FieldSpec::for_kind("Service", "spec/selector", false);
         assert!(collect(&mut obj, &fs, CreateKind::Map).is_empty());
         let fs = FieldSpec::for_kind("Service", "spec/selector", true);
-        assert_eq!(collect(&mut obj, &fs, CreateKind::Map), vec![Value::new_map()]);
+        assert_eq!(
+            collect(&mut obj, &fs, CreateKind::Map),
+            vec![Value::new_map()]
+        );
         assert!(obj.get_path(&["spec", "selector"]).is_some());
     }
 
@@ -484,11 +497,16 @@ mod tests {
     fn scalar_in_the_way_is_an_error() {
         let mut obj = parse_one("apiVersion: v1\nkind: Pod\nspec: 3\n").unwrap();
         let fs = FieldSpec::new("spec/containers/image");
-        let err = apply_field_spec(&mut obj, &fs, CreateKind::Never, &mut |_: &mut Value| {
-            Ok(())
-        })
+        let err = apply_field_spec(
+            &mut obj,
+            &fs,
+            CreateKind::Never,
+            &mut |_: &mut Value| Ok(()),
+        )
         .unwrap_err();
-        assert!(err.to_string().contains("expected sequence or mapping node"));
+        assert!(err
+            .to_string()
+            .contains("expected sequence or mapping node"));
         assert!(err.to_string().contains("Pod.v1.[noGrp]/[noName].[noNs]"));
     }
 
@@ -497,7 +515,10 @@ mod tests {
         let mut obj = parse_one("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n").unwrap();
         let fs = FieldSpec::new("spec/containers[]/image");
         assert!(collect(&mut obj, &fs, CreateKind::Never).is_empty());
-        assert_eq!(obj.get_path(&["spec", "containers"]), Some(&Value::Seq(vec![])));
+        assert_eq!(
+            obj.get_path(&["spec", "containers"]),
+            Some(&Value::Seq(vec![]))
+        );
     }
 
     #[test]

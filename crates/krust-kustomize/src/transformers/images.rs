@@ -50,9 +50,12 @@ pub fn transform_images(
             continue;
         }
         for fs in field_specs {
-            apply_field_spec(&mut r.value, fs, CreateKind::Never, &mut |node: &mut Value| {
-                update_image(node, image)
-            })?;
+            apply_field_spec(
+                &mut r.value,
+                fs,
+                CreateKind::Never,
+                &mut |node: &mut Value| update_image(node, image),
+            )?;
         }
     }
     Ok(())
@@ -216,8 +219,14 @@ mod tests {
         assert_eq!(split_image("nginx"), ("nginx", "", ""));
         assert_eq!(split_image("nginx:1.7"), ("nginx", "1.7", ""));
         assert_eq!(split_image("nginx@sha256:abc"), ("nginx", "", "sha256:abc"));
-        assert_eq!(split_image("nginx:1.7@sha256:abc"), ("nginx", "1.7", "sha256:abc"));
-        assert_eq!(split_image("reg:5000/nginx:1.7"), ("reg:5000/nginx", "1.7", ""));
+        assert_eq!(
+            split_image("nginx:1.7@sha256:abc"),
+            ("nginx", "1.7", "sha256:abc")
+        );
+        assert_eq!(
+            split_image("reg:5000/nginx:1.7"),
+            ("reg:5000/nginx", "1.7", "")
+        );
         assert!(image_matches("nginx:1.7", "nginx"));
         assert!(image_matches("nginx@sha256:abc", "nginx"));
         assert!(image_matches("nginx:1@sha256:abc", "nginx"));

@@ -28,8 +28,12 @@ impl LabelsEntry {
     /// The field specs kustomize uses for this entry: `fields`, then the configuration's `labels`
     /// specs, then either all `commonLabels` specs (`includeSelectors`) or `metadata/labels` plus
     /// the template / volumeClaimTemplate specs asked for.
-    pub fn field_specs(&self, config: &TransformerConfig) -> Result<Vec<FieldSpec>, TransformError> {
-        let wrap = |e: TransformError| TransformError::Config(format!("failed to merge labels: {e}"));
+    pub fn field_specs(
+        &self,
+        config: &TransformerConfig,
+    ) -> Result<Vec<FieldSpec>, TransformError> {
+        let wrap =
+            |e: TransformError| TransformError::Config(format!("failed to merge labels: {e}"));
         let mut out = Vec::new();
         merge_all(&mut out, self.fields.iter().cloned()).map_err(wrap)?;
         merge_all(&mut out, config.labels.iter().cloned()).map_err(wrap)?;
@@ -40,8 +44,11 @@ impl LabelsEntry {
                 merge_all(&mut out, config.template_labels.iter().cloned()).map_err(wrap)?;
             }
             if self.include_volume_claim_templates {
-                merge_all(&mut out, config.volume_claim_template_labels.iter().cloned())
-                    .map_err(wrap)?;
+                merge_all(
+                    &mut out,
+                    config.volume_claim_template_labels.iter().cloned(),
+                )
+                .map_err(wrap)?;
             }
             merge_one(
                 &mut out,
@@ -100,22 +107,27 @@ fn set_map_entries(
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     for r in resources.resources_mut() {
         for fs in field_specs {
-            apply_field_spec(&mut r.value, fs, CreateKind::Map, &mut |node: &mut Value| {
-                if node.is_null() {
-                    *node = Value::new_map();
-                }
-                let Value::Map(m) = node else {
-                    return Err(TransformError::WrongTarget(format!(
-                        "wrong node kind: expected MappingNode but got {} at '{}'",
-                        node.kind_name(),
-                        fs.path
-                    )));
-                };
-                for (k, v) in &sorted {
-                    m.insert((*k).to_string(), Value::String((*v).to_string()));
-                }
-                Ok(())
-            })?;
+            apply_field_spec(
+                &mut r.value,
+                fs,
+                CreateKind::Map,
+                &mut |node: &mut Value| {
+                    if node.is_null() {
+                        *node = Value::new_map();
+                    }
+                    let Value::Map(m) = node else {
+                        return Err(TransformError::WrongTarget(format!(
+                            "wrong node kind: expected MappingNode but got {} at '{}'",
+                            node.kind_name(),
+                            fs.path
+                        )));
+                    };
+                    for (k, v) in &sorted {
+                        m.insert((*k).to_string(), Value::String((*v).to_string()));
+                    }
+                    Ok(())
+                },
+            )?;
         }
     }
     Ok(())
@@ -142,7 +154,10 @@ mod tests {
         let out = yaml_of(&m);
         let expected_deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    app: x\n  name: d\nspec:\n  selector:\n    matchLabels:\n      app: x\n  template:\n    metadata:\n      labels:\n        app: x\n    spec:\n      containers:\n      - image: nginx\n        name: c\n";
         assert!(out.starts_with(expected_deploy), "{out}");
-        assert!(out.contains("spec:\n  ports:\n  - port: 80\n  selector:\n    app: x\n"), "{out}");
+        assert!(
+            out.contains("spec:\n  ports:\n  - port: 80\n  selector:\n    app: x\n"),
+            "{out}"
+        );
     }
 
     // `labels: [{pairs: {app: x}, includeTemplates: true}]`: no selectors.
@@ -172,7 +187,10 @@ mod tests {
         let c = TransformerConfig::defaults();
         transform_annotations(&mut m, &[("a".into(), "1".into())], &c.common_annotations).unwrap();
         let out = yaml_of(&m);
-        assert!(out.contains("metadata:\n  annotations:\n    a: \"1\"\n"), "{out}");
+        assert!(
+            out.contains("metadata:\n  annotations:\n    a: \"1\"\n"),
+            "{out}"
+        );
         assert!(out.contains("template:\n    metadata:\n      annotations:\n        a: \"1\"\n"));
     }
 

@@ -27,24 +27,26 @@ pub mod config;
 pub mod fieldspec;
 pub mod images;
 pub mod labels;
-pub mod namespace;
 pub mod nameref;
+pub mod namespace;
 pub mod prefix_suffix;
 pub mod replicas;
 
 #[cfg(test)]
 mod conformance_tests;
+#[cfg(test)]
+mod differential_tests;
 
 use krust_yaml::Value;
 
-use crate::resource::{Resource, ResMap};
+use crate::resource::{ResMap, Resource};
 
 pub use config::{NameBackReference, TransformerConfig};
 pub use fieldspec::{apply_field_spec, CreateKind, FieldSpec};
 pub use images::{transform_images, Image};
 pub use labels::{transform_annotations, transform_labels, LabelsEntry};
-pub use namespace::{transform_namespace, NamespaceOptions, RoleBindingSubjectMode};
 pub use nameref::fix_name_references;
+pub use namespace::{transform_namespace, NamespaceOptions, RoleBindingSubjectMode};
 pub use prefix_suffix::{transform_prefix_suffix, Affix, PrefixSuffix};
 pub use replicas::{transform_replicas, Replica};
 

@@ -165,8 +165,10 @@ fn same_ending(a: &[String], b: &[String]) -> bool {
 
 fn affixes_equal(c: &Info, r: &Info, allow_empty: bool) -> bool {
     if allow_empty {
-        let pre = c.prefixes.is_empty() || r.prefixes.is_empty() || same_ending(&c.prefixes, &r.prefixes);
-        let suf = c.suffixes.is_empty() || r.suffixes.is_empty() || same_ending(&c.suffixes, &r.suffixes);
+        let pre =
+            c.prefixes.is_empty() || r.prefixes.is_empty() || same_ending(&c.prefixes, &r.prefixes);
+        let suf =
+            c.suffixes.is_empty() || r.suffixes.is_empty() || same_ending(&c.suffixes, &r.suffixes);
         pre && suf
     } else {
         same_ending(&c.prefixes, &r.prefixes) && same_ending(&c.suffixes, &r.suffixes)
@@ -196,13 +198,17 @@ impl Lookup<'_, '_> {
                 r.could_reference(c)
                     && extra(c)
                     && c.prev_ids.iter().any(|id| {
-                        gvk_selected(&id.gvk, &self.target.group, &self.target.version, &self.target.kind)
+                        gvk_selected(
+                            &id.gvk,
+                            &self.target.group,
+                            &self.target.version,
+                            &self.target.kind,
+                        )
                     })
                     && match (&r.role_ref, role_ref_applies) {
-                        (Some((g, k)), true) => c
-                            .prev_ids
-                            .iter()
-                            .any(|id| gvk_selected(&id.gvk, g, "", k)),
+                        (Some((g, k)), true) => {
+                            c.prev_ids.iter().any(|id| gvk_selected(&id.gvk, g, "", k))
+                        }
                         _ => true,
                     }
                     && (r.info.cluster_scoped
@@ -264,9 +270,17 @@ impl Lookup<'_, '_> {
             Some(ns_node) => {
                 let ns = ns_node.scalar_text().unwrap_or_default();
                 if self.referrer.subset_has_original_ns(self.index, &ns) {
-                    self.select(&old, &|c: &Info| c.org_eff_ns == ns && !c.cluster_scoped, same_name_and_ns)?
+                    self.select(
+                        &old,
+                        &|c: &Info| c.org_eff_ns == ns && !c.cluster_scoped,
+                        same_name_and_ns,
+                    )?
                 } else {
-                    self.select(&old, &|c: &Info| c.cur_eff_ns == ns && !c.cluster_scoped, same_name_and_ns)?
+                    self.select(
+                        &old,
+                        &|c: &Info| c.cur_eff_ns == ns && !c.cluster_scoped,
+                        same_name_and_ns,
+                    )?
                 }
             }
         };
@@ -279,7 +293,10 @@ impl Lookup<'_, '_> {
         }
         map.insert("name".to_string(), Value::String(referral.name.clone()));
         if !referral.raw_ns.is_empty() {
-            map.insert("namespace".to_string(), Value::String(referral.raw_ns.clone()));
+            map.insert(
+                "namespace".to_string(),
+                Value::String(referral.raw_ns.clone()),
+            );
         }
         Ok(())
     }
@@ -316,7 +333,11 @@ fn same_name_and_ns(a: &Info, b: &Info) -> bool {
 
 /// kustomize's `getNamespacesForRoleBinding`: namespaces of the ServiceAccount subjects of a
 /// RoleBinding; a subject whose `namespace` is present but not a string is an error.
-fn binding_namespaces(value: &Value, kind: &str, id: &str) -> Result<HashSet<String>, TransformError> {
+fn binding_namespaces(
+    value: &Value,
+    kind: &str,
+    id: &str,
+) -> Result<HashSet<String>, TransformError> {
     let mut out = HashSet::new();
     if kind != "RoleBinding" {
         return Ok(out);
@@ -325,7 +346,9 @@ fn binding_namespaces(value: &Value, kind: &str, id: &str) -> Result<HashSet<Str
         return Ok(out);
     };
     for s in subjects {
-        let Some(ns) = s.get("namespace") else { continue };
+        let Some(ns) = s.get("namespace") else {
+            continue;
+        };
         if s.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
             continue;
         }
@@ -389,9 +412,19 @@ pub fn fix_name_references(
         let org = r.original_id();
         let mut specs: Vec<(usize, &Gvk, &FieldSpec)> = by_kind
             .get(org.gvk.kind.as_str())
-            .map(|v| v.iter().copied().filter(|(_, _, fs)| fs.selects(&org.gvk)).collect())
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|(_, _, fs)| fs.selects(&org.gvk))
+                    .collect()
+            })
             .unwrap_or_default();
-        specs.extend(any_kind.iter().copied().filter(|(_, _, fs)| fs.selects(&org.gvk)));
+        specs.extend(
+            any_kind
+                .iter()
+                .copied()
+                .filter(|(_, _, fs)| fs.selects(&org.gvk)),
+        );
         if specs.is_empty() {
             continue;
         }
@@ -413,9 +446,12 @@ pub fn fix_name_references(
                 path: fs.path.clone(),
                 ..FieldSpec::default()
             };
-            apply_path(&mut r.value, &path_only, CreateKind::Never, &mut |node: &mut Value| {
-                lookup.set(node)
-            })?;
+            apply_path(
+                &mut r.value,
+                &path_only,
+                CreateKind::Never,
+                &mut |node: &mut Value| lookup.set(node),
+            )?;
         }
     }
     Ok(())

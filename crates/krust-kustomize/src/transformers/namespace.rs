@@ -28,7 +28,9 @@ impl RoleBindingSubjectMode {
             "" | "defaultOnly" => Ok(RoleBindingSubjectMode::DefaultOnly),
             "allServiceAccounts" => Ok(RoleBindingSubjectMode::AllServiceAccounts),
             "none" => Ok(RoleBindingSubjectMode::None),
-            other => Err(TransformError::InvalidRoleBindingSubjects(other.to_string())),
+            other => Err(TransformError::InvalidRoleBindingSubjects(
+                other.to_string(),
+            )),
         }
     }
 }
@@ -115,16 +117,16 @@ pub fn transform_namespace(
             set_subject_namespaces(&mut r.value, opts)?;
         }
         for fs in specs {
-            apply_field_spec(&mut r.value, fs, CreateKind::Scalar, &mut setter).map_err(|e| {
-                match e {
+            apply_field_spec(&mut r.value, fs, CreateKind::Scalar, &mut setter).map_err(
+                |e| match e {
                     TransformError::WrongTarget(reason) => TransformError::Field {
                         path: fs.path.clone(),
                         object: id_string(r),
                         reason: format!("namespace field specs must target scalar nodes: {reason}"),
                     },
                     other => other,
-                }
-            })?;
+                },
+            )?;
         }
     }
     resources.reindex();
@@ -261,7 +263,10 @@ webhooks:
         transform_namespace(&mut m, &opts("foo")).unwrap();
         let out = yaml_of(&m);
         assert!(out.contains("name: cm\n  namespace: foo\n"), "{out}");
-        assert!(out.contains("kind: Namespace\nmetadata:\n  name: foo\n"), "{out}");
+        assert!(
+            out.contains("kind: Namespace\nmetadata:\n  name: foo\n"),
+            "{out}"
+        );
         assert!(!out.contains("name: cr\n  namespace"), "{out}");
         assert!(out.contains("- kind: ServiceAccount\n  name: default\n  namespace: foo\n"));
         assert!(out.contains("- kind: ServiceAccount\n  name: other\n  namespace: elsewhere\n"));
@@ -291,6 +296,8 @@ webhooks:
     fn id_conflicts_are_errors() {
         let mut m = res_map("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: foo\n");
         let err = transform_namespace(&mut m, &opts("foo")).unwrap_err();
-        assert!(err.to_string().contains("namespace transformation produces ID conflict"));
+        assert!(err
+            .to_string()
+            .contains("namespace transformation produces ID conflict"));
     }
 }

@@ -70,14 +70,19 @@ pub fn transform_prefix_suffix(
             }
             let affix = config.affix;
             let text = config.value.as_str();
-            apply_field_spec(&mut r.value, fs, CreateKind::Scalar, &mut |node: &mut Value| {
-                let current = node.scalar_text().unwrap_or_default();
-                let new = match affix {
-                    Affix::Prefix => format!("{text}{current}"),
-                    Affix::Suffix => format!("{current}{text}"),
-                };
-                set_scalar_string(node, &new)
-            })?;
+            apply_field_spec(
+                &mut r.value,
+                fs,
+                CreateKind::Scalar,
+                &mut |node: &mut Value| {
+                    let current = node.scalar_text().unwrap_or_default();
+                    let new = match affix {
+                        Affix::Prefix => format!("{text}{current}"),
+                        Affix::Suffix => format!("{current}{text}"),
+                    };
+                    set_scalar_string(node, &new)
+                },
+            )?;
         }
     }
     resources.reindex();

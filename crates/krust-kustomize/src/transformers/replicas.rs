@@ -44,18 +44,29 @@ pub fn transform_replicas(
             }
             found = true;
             let count = replica.count;
-            apply_field_spec(&mut r.value, fs, CreateKind::Scalar, &mut |node: &mut Value| {
-                super::set_scalar_string(node, "")?;
-                *node = Value::Int(count);
-                Ok(())
-            })?;
+            apply_field_spec(
+                &mut r.value,
+                fs,
+                CreateKind::Scalar,
+                &mut |node: &mut Value| {
+                    super::set_scalar_string(node, "")?;
+                    *node = Value::Int(count);
+                    Ok(())
+                },
+            )?;
         }
     }
     if !found {
         let gvks: Vec<String> = field_specs
             .iter()
             .map(|fs| {
-                let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+                let or = |s: &str, d: &str| {
+                    if s.is_empty() {
+                        d.to_string()
+                    } else {
+                        s.to_string()
+                    }
+                };
                 format!(
                     "{}.{}.{}",
                     or(&fs.kind, "[noKind]"),
@@ -81,12 +92,29 @@ mod tests {
     // kubectl.1.33 kustomize, replicas: [{name: d, count: 3}]: spec.replicas is created.
     #[test]
     fn sets_and_creates_replicas() {
-        let mut m = res_map("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template: {}\n");
+        let mut m = res_map(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template: {}\n",
+        );
         let c = TransformerConfig::defaults();
-        transform_replicas(&mut m, &Replica { name: "d".into(), count: 3 }, &c.replicas).unwrap();
+        transform_replicas(
+            &mut m,
+            &Replica {
+                name: "d".into(),
+                count: 3,
+            },
+            &c.replicas,
+        )
+        .unwrap();
         assert!(yaml_of(&m).contains("spec:\n  replicas: 3\n"));
-        let err = transform_replicas(&mut m, &Replica { name: "nope".into(), count: 1 }, &c.replicas)
-            .unwrap_err();
+        let err = transform_replicas(
+            &mut m,
+            &Replica {
+                name: "nope".into(),
+                count: 1,
+            },
+            &c.replicas,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains(
             "resource with name nope does not match a config with the following GVK [Deployment.[noVer].[noGrp]"
         ), "{err}");
