@@ -1,1 +1,589 @@
 //! Patches: strategic merge, JSON 6902, and patch target selection.
+//!
+//! # Who does what
+//! The pipeline (kustomization loading) reads files and decides *which* transformer runs *when*;
+//! this module does the patching. kustomize runs its builtin transformers of one kustomization
+//! in this order: `patchesStrategicMerge`, `patches`, namespace, prefix, suffix, labels,
+//! annotations, **`patchesJson6902`** (after the renames!), replicas, images, replacements.
+//!
+//! | kustomization field | pipeline loads | then calls |
+//! |---|---|---|
+//! | `patchesStrategicMerge: [file or inline]` | the file text, or the inline string | [`parse_strategic_merge_patches`] per entry, then [`apply_strategic_merge_patches`] once with all documents |
+//! | `patches: [{path or patch, target?, options?}]` | the file text, or the inline string | [`PatchSource`] + [`parse_patch`], then [`apply_patch`] |
+//! | `patchesJson6902: [{target, path or patch}]` | the file text, or the inline string | [`parse_json6902`], then [`apply_json6902_patch`] |
+//!
+//! [`Selector::from_value`] reads a `target:` mapping. Loading errors (missing file, load
+//! restrictor) stay with the pipeline; kustomize's texts for them are e.g.
+//! `failed to get the patch file from path(p.yaml): …` for `patches[].path`.
+//!
+//! The building blocks are public too: [`apply_strategic_merge`] (one document into one
+//! object), [`json6902::apply_ops`], [`CompiledSelector`], [`MergeSchema`].
+
+pub mod json6902;
+pub mod regex;
+pub mod schema;
+pub mod selector;
+pub mod smp;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use krust_yaml::{parse_documents, Value};
+use thiserror::Error;
+
+pub use json6902::{JsonOp, JsonPatchError};
+pub use schema::MergeSchema;
+pub use selector::{CompiledSelector, LabelSelector, Selector, SelectorError};
+pub use smp::{apply_strategic_merge, SmpError, SmpOutcome};
+
+use crate::resource::{Gvk, IdKey, ResId, ResMap, Resource};
+
+/// Errors of the patch transformers. Display texts are kustomize's.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PatchError {
+    /// The patch text is neither a strategic merge patch nor a JSON patch.
+    #[error("unable to parse SM or JSON patch from {0}")]
+    Unparseable(PatchSource),
+    /// A JSON patch in `patches:` without a `target`.
+    #[error("must specify a target for JSON patch {0}")]
+    JsonPatchWithoutTarget(PatchSource),
+    /// Several strategic merge documents in one `patches` entry that has a target.
+    #[error("Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field: {0}")]
+    MultipleWithTarget(PatchSource),
+    /// No resource (or several) has the id of a strategic merge patch without target
+    /// (`patches:` form).
+    #[error("no resource matches strategic merge patch \"{id}\": {cause}")]
+    NoMatchForPatch {
+        /// The patch's id.
+        id: Box<ResId>,
+        /// The lookup error.
+        cause: Box<PatchError>,
+    },
+    /// No resource has the id (the lookup error of `patchesStrategicMerge`).
+    #[error("no matches for Id {0}; failed to find unique target for patch {0}")]
+    NoMatch(Box<ResId>),
+    /// Several resources have the id.
+    #[error("multiple matches for Id {0}; failed to find unique target for patch {0}")]
+    MultipleMatches(Box<ResId>),
+    /// A target selector does not compile (strategic merge patch with target).
+    #[error("unable to find patch target \"{target}\" in `resources`: {cause}")]
+    BadTarget {
+        /// The selector, in kustomize's `String()` form.
+        target: String,
+        /// Why.
+        cause: SelectorError,
+    },
+    /// A selector error (JSON patch target).
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// `patchesStrategicMerge` entries that contain no document at all.
+    #[error("patch appears to be empty; files={files}, Patch=")]
+    Empty {
+        /// The entries, in Go's `%v` form (`[a.yaml b.yaml]`).
+        files: String,
+    },
+    /// `patchesJson6902` without a target name.
+    #[error("must specify the target name")]
+    JsonTargetWithoutName,
+    /// `patchesJson6902` with no operations.
+    #[error("patch appears to be empty; file={file}, JsonOp={op}")]
+    EmptyJsonPatch {
+        /// The path, if the patch came from a file.
+        file: String,
+        /// The patch text.
+        op: String,
+    },
+    /// A patch document is not a valid object.
+    #[error("{0}")]
+    BadDocument(String),
+    /// YAML syntax error in a patch.
+    #[error("{0}")]
+    Yaml(String),
+    /// Strategic merge failure.
+    #[error(transparent)]
+    Smp(#[from] SmpError),
+    /// JSON patch failure.
+    #[error(transparent)]
+    Json(#[from] JsonPatchError),
+}
+
+/// Where a patch's text came from, for error messages (kustomize's `patchSource`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchSource {
+    /// `patches[].path`.
+    Path(String),
+    /// `patches[].patch` (inline text).
+    Inline(String),
+}
+
+impl fmt::Display for PatchSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatchSource::Path(p) => write!(f, "[path: {}]", go_quote(p)),
+            PatchSource::Inline(t) => write!(f, "[patch: {}]", go_quote(t)),
+        }
+    }
+}
+
+/// Go's `%q` for a string.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `options` of a `patches:` entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PatchOptions {
+    /// `allowNameChange`: the patch may change `metadata.name`.
+    pub allow_name_change: bool,
+    /// `allowKindChange`: the patch may change `kind`.
+    pub allow_kind_change: bool,
+}
+
+impl PatchOptions {
+    /// Reads an `options:` mapping (`allowNameChange`, `allowKindChange`).
+    pub fn from_value(v: &Value) -> PatchOptions {
+        let flag = |k: &str| matches!(v.get(k), Some(Value::Bool(true)));
+        PatchOptions {
+            allow_name_change: flag("allowNameChange"),
+            allow_kind_change: flag("allowKindChange"),
+        }
+    }
+}
+
+/// A parsed `patches:` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    /// One or more strategic merge documents (none: an empty or comment-only file, which
+    /// kustomize ignores).
+    StrategicMerge(Vec<Value>),
+    /// A JSON 6902 operation list.
+    Json6902(Vec<JsonOp>),
+}
+
+/// Parses the documents of a strategic merge patch text as kustomize's resource factory does:
+/// empty documents are skipped, `*List` kinds with `items` are expanded, each document must be
+/// a mapping with a `kind` and a `metadata.name`.
+pub fn parse_strategic_merge_patches(text: &str) -> Result<Vec<Value>, PatchError> {
+    let docs = parse_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))?;
+    let mut queue: std::collections::VecDeque<Value> = docs.into_iter().map(|d| d.value).collect();
+    let mut out = Vec::new();
+    // First drop empty documents and validate, then inline lists (kustomize's order).
+    let mut valid = std::collections::VecDeque::new();
+    while let Some(v) = queue.pop_front() {
+        match &v {
+            Value::Null => continue,
+            Value::Map(m) if m.is_empty() => continue,
+            Value::Map(_) => {}
+            other => {
+                return Err(PatchError::BadDocument(format!(
+                    "wrong node kind: expected MappingNode but got {}",
+                    match other {
+                        Value::Seq(_) => "SequenceNode",
+                        _ => "ScalarNode",
+                    }
+                )))
+            }
+        }
+        let kind = v.str_at(&["kind"]).unwrap_or("");
+        if kind.is_empty() {
+            return Err(PatchError::BadDocument(format!(
+                "missing kind in object {}",
+                meta_summary(&v)
+            )));
+        }
+        if !kind.ends_with("List") && v.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
+            return Err(PatchError::BadDocument(format!(
+                "missing metadata.name in object {}",
+                meta_summary(&v)
+            )));
+        }
+        valid.push_back(v);
+    }
+    while let Some(v) = valid.pop_front() {
+        let kind = v.str_at(&["kind"]).unwrap_or("");
+        if kind.ends_with("List") {
+            match v.get("items") {
+                None => {}
+                Some(Value::Null) => continue,
+                Some(Value::Seq(items)) => {
+                    valid.extend(items.iter().cloned());
+                    continue;
+                }
+                Some(_) => {
+                    return Err(PatchError::BadDocument(format!(
+                        "expected array in {kind}/items"
+                    )))
+                }
+            }
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+fn meta_summary(v: &Value) -> String {
+    format!(
+        "{{{{{} {}}} {{{} {}}}}}",
+        v.str_at(&["apiVersion"]).unwrap_or(""),
+        v.str_at(&["kind"]).unwrap_or(""),
+        v.str_at(&["metadata", "name"]).unwrap_or(""),
+        v.str_at(&["metadata", "namespace"]).unwrap_or(""),
+    )
+}
+
+/// Parses a JSON 6902 patch given as a JSON or YAML list of operations.
+pub fn parse_json_ops(text: &str) -> Result<Vec<JsonOp>, PatchError> {
+    if text.is_empty() {
+        return Err(PatchError::BadDocument(
+            "empty json patch operations".into(),
+        ));
+    }
+    let docs = parse_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))?;
+    let first = docs
+        .into_iter()
+        .next()
+        .map(|d| d.value)
+        .unwrap_or(Value::Null);
+    Ok(json6902::decode_ops(&first)?)
+}
+
+/// Decides, as kustomize's `PatchTransformer` does, whether a `patches:` entry is a strategic
+/// merge patch or a JSON patch. `text` is the file content (for `path:`) or the inline string
+/// (for `patch:`; kustomize trims it, so does this function).
+pub fn parse_patch(text: &str, source: &PatchSource) -> Result<Patch, PatchError> {
+    let text = match source {
+        PatchSource::Inline(_) => text.trim(),
+        PatchSource::Path(_) => text,
+    };
+    let sm = parse_strategic_merge_patches(text);
+    let json = parse_json_ops(text);
+    match (sm, json) {
+        (Ok(sm), Ok(ops)) => {
+            if !sm.is_empty() && !ops.is_empty() {
+                return Err(PatchError::BadDocument(format!(
+                    "illegally qualifies as both an SM and JSON patch: {source}"
+                )));
+            }
+            if sm.is_empty() && !ops.is_empty() {
+                Ok(Patch::Json6902(ops))
+            } else {
+                Ok(Patch::StrategicMerge(sm))
+            }
+        }
+        (Ok(sm), Err(_)) => Ok(Patch::StrategicMerge(sm)),
+        (Err(_), Ok(ops)) => Ok(Patch::Json6902(ops)),
+        (Err(_), Err(_)) => Err(PatchError::Unparseable(source.clone())),
+    }
+}
+
+/// Parses a `patchesJson6902` entry's operations (`path` file content or inline `patch`).
+/// `file` is the path for the "empty" error text (empty for inline patches).
+pub fn parse_json6902(text: &str, file: &str) -> Result<Vec<JsonOp>, PatchError> {
+    if text.is_empty() {
+        if file.is_empty() {
+            return Err(PatchError::BadDocument(
+                "empty file path and empty jsonOp".into(),
+            ));
+        }
+        return Err(PatchError::BadDocument(format!(
+            "patch file '{file}' empty seems to be empty"
+        )));
+    }
+    let docs = parse_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))?;
+    let first = docs
+        .into_iter()
+        .next()
+        .map(|d| d.value)
+        .unwrap_or(Value::Null);
+    let ops = json6902::decode_ops(&first)?;
+    if ops.is_empty() {
+        return Err(PatchError::EmptyJsonPatch {
+            file: file.to_string(),
+            op: text.to_string(),
+        });
+    }
+    Ok(ops)
+}
+
+/// Applies one strategic merge patch document to one resource with kustomize's resource-level
+/// rules (`Resource.ApplySmPatch`): the resource keeps its kind and name unless the options
+/// allow a change (the old id is then remembered), and always keeps its namespace.
+///
+/// The patch's `apiVersion` is merged as written; callers that selected the resource by target
+/// set it to the resource's first (see [`apply_patch`]).
+pub fn apply_sm_patch_to_resource(
+    res: &mut Resource,
+    patch: &Value,
+    options: PatchOptions,
+    schema: &MergeSchema,
+) -> Result<SmpOutcome, PatchError> {
+    let name = res.name().to_string();
+    let namespace = res.namespace().to_string();
+    let kind = res.kind().to_string();
+    if options.allow_name_change || options.allow_kind_change {
+        res.remember_id();
+    }
+    let outcome = apply_strategic_merge(&mut res.value, patch.clone(), schema)?;
+    if outcome == SmpOutcome::Deleted {
+        return Ok(outcome);
+    }
+    if !options.allow_kind_change {
+        if let Value::Map(m) = &mut res.value {
+            m.insert("kind".into(), Value::String(kind));
+        }
+    }
+    if !options.allow_name_change {
+        res.set_name(&name);
+    }
+    if namespace.is_empty() {
+        if let Some(Value::Map(meta)) = res.value.get_mut("metadata") {
+            meta.shift_remove("namespace");
+        }
+    } else {
+        res.set_namespace(&namespace);
+    }
+    Ok(outcome)
+}
+
+/// kustomize's `resWrangler.ApplySmPatch` for one selected resource: the patch takes the
+/// resource's `apiVersion` (keeping its own `kind`) and is applied with
+/// [`apply_sm_patch_to_resource`].
+fn apply_selected(
+    res: &mut Resource,
+    patch: &Value,
+    options: PatchOptions,
+    schema: &MergeSchema,
+) -> Result<SmpOutcome, PatchError> {
+    let mut p = patch.clone();
+    if let Value::Map(m) = &mut p {
+        m.insert(
+            "apiVersion".into(),
+            Value::String(res.api_version().to_string()),
+        );
+    }
+    apply_sm_patch_to_resource(res, &p, options, schema)
+}
+
+/// All ids (previous and current) of the live resources, for kustomize's `GetById`.
+struct IdIndex {
+    map: HashMap<IdKey, Vec<usize>>,
+}
+
+impl IdIndex {
+    fn build(resources: &[Resource], deleted: &[bool]) -> IdIndex {
+        let mut map: HashMap<IdKey, Vec<usize>> = HashMap::new();
+        for (i, r) in resources.iter().enumerate() {
+            if deleted[i] {
+                continue;
+            }
+            let mut keys: Vec<IdKey> = r.previous_ids.iter().map(ResId::index_key).collect();
+            keys.push(r.id().index_key());
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                map.entry(k).or_default().push(i);
+            }
+        }
+        IdIndex { map }
+    }
+
+    /// The single live resource with this id among its ids, or kustomize's error.
+    fn get_one(&self, id: &ResId) -> Result<usize, PatchError> {
+        match self.map.get(&id.index_key()).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            Some([]) | None => Err(PatchError::NoMatch(Box::new(id.clone()))),
+            Some(_) => Err(PatchError::MultipleMatches(Box::new(id.clone()))),
+        }
+    }
+}
+
+fn patch_id(patch: &Value) -> ResId {
+    ResId {
+        gvk: Gvk::from_api_version(
+            patch.str_at(&["apiVersion"]).unwrap_or(""),
+            patch.str_at(&["kind"]).unwrap_or(""),
+        ),
+        namespace: patch
+            .str_at(&["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string(),
+        name: patch
+            .str_at(&["metadata", "name"])
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+/// Removes resources marked deleted, keeping order, and reindexes.
+fn drop_deleted(resmap: &mut ResMap, deleted: &[bool]) {
+    if !deleted.iter().any(|d| *d) {
+        return;
+    }
+    let resources = std::mem::take(resmap).into_resources();
+    let kept: Vec<Resource> = resources
+        .into_iter()
+        .zip(deleted)
+        .filter(|(_, d)| !**d)
+        .map(|(r, _)| r)
+        .collect();
+    resmap.replace_all(kept);
+}
+
+/// `patchesStrategicMerge` (kustomize's `PatchStrategicMergeTransformer`): each document is
+/// applied, in order, to the one resource whose current or previous id equals the document's
+/// id. `entries` are the kustomization's list entries, used only for the "empty" error.
+pub fn apply_strategic_merge_patches(
+    resmap: &mut ResMap,
+    patches: &[Value],
+    entries: &[String],
+    schema: &MergeSchema,
+) -> Result<(), PatchError> {
+    if patches.is_empty() {
+        return Err(PatchError::Empty {
+            files: format!("[{}]", entries.join(" ")),
+        });
+    }
+    let mut deleted = vec![false; resmap.len()];
+    let mut index = IdIndex::build(resmap.resources(), &deleted);
+    for patch in patches {
+        let id = patch_id(patch);
+        let i = index.get_one(&id)?;
+        let res = &mut resmap.resources_mut()[i];
+        if apply_selected(res, patch, PatchOptions::default(), schema)? == SmpOutcome::Deleted {
+            deleted[i] = true;
+            index = IdIndex::build(resmap.resources(), &deleted);
+        }
+    }
+    drop_deleted(resmap, &deleted);
+    resmap.reindex();
+    Ok(())
+}
+
+/// A `patches:` entry (kustomize's `PatchTransformer`).
+///
+/// - strategic merge, no target: each document patches the one resource with its id
+///   (current or previous), error `no resource matches strategic merge patch …` otherwise;
+/// - strategic merge with target: one document only; every selected resource is patched;
+/// - JSON patch: a target is required; every selected resource is patched and remembers its
+///   previous id (so later name references follow a renamed object).
+///
+/// Resources deleted by `$patch: delete` are removed from `resmap`.
+pub fn apply_patch(
+    resmap: &mut ResMap,
+    patch: &Patch,
+    target: Option<&Selector>,
+    options: PatchOptions,
+    source: &PatchSource,
+    schema: &MergeSchema,
+) -> Result<(), PatchError> {
+    match patch {
+        Patch::StrategicMerge(docs) if docs.is_empty() => Ok(()),
+        Patch::StrategicMerge(docs) => {
+            let mut deleted = vec![false; resmap.len()];
+            match target {
+                Some(sel) => {
+                    if docs.len() > 1 {
+                        return Err(PatchError::MultipleWithTarget(source.clone()));
+                    }
+                    let compiled = sel.compile().map_err(|cause| PatchError::BadTarget {
+                        target: sel.to_string(),
+                        cause,
+                    })?;
+                    let selected = compiled.select(resmap.resources());
+                    for i in selected {
+                        let res = &mut resmap.resources_mut()[i];
+                        if apply_selected(res, &docs[0], options, schema)? == SmpOutcome::Deleted {
+                            deleted[i] = true;
+                        }
+                    }
+                }
+                None => {
+                    let mut index = IdIndex::build(resmap.resources(), &deleted);
+                    for doc in docs {
+                        let id = patch_id(doc);
+                        let i =
+                            index
+                                .get_one(&id)
+                                .map_err(|cause| PatchError::NoMatchForPatch {
+                                    id: Box::new(id.clone()),
+                                    cause: Box::new(cause),
+                                })?;
+                        let res = &mut resmap.resources_mut()[i];
+                        let outcome = apply_sm_patch_to_resource(res, doc, options, schema)?;
+                        if outcome == SmpOutcome::Deleted {
+                            deleted[i] = true;
+                        }
+                        if outcome == SmpOutcome::Deleted
+                            || options.allow_name_change
+                            || options.allow_kind_change
+                        {
+                            index = IdIndex::build(resmap.resources(), &deleted);
+                        }
+                    }
+                }
+            }
+            drop_deleted(resmap, &deleted);
+            resmap.reindex();
+            Ok(())
+        }
+        Patch::Json6902(ops) => {
+            let Some(sel) = target else {
+                return Err(PatchError::JsonPatchWithoutTarget(source.clone()));
+            };
+            apply_json_selected(resmap, ops, sel, true)
+        }
+    }
+}
+
+/// A `patchesJson6902` entry (kustomize's `PatchJson6902Transformer`): the target must name a
+/// resource; every selected resource is patched.
+pub fn apply_json6902_patch(
+    resmap: &mut ResMap,
+    ops: &[JsonOp],
+    target: &Selector,
+) -> Result<(), PatchError> {
+    if target.name.is_empty() {
+        return Err(PatchError::JsonTargetWithoutName);
+    }
+    apply_json_selected(resmap, ops, target, false)
+}
+
+fn apply_json_selected(
+    resmap: &mut ResMap,
+    ops: &[JsonOp],
+    target: &Selector,
+    remember: bool,
+) -> Result<(), PatchError> {
+    let compiled = target.compile()?;
+    let selected = compiled.select(resmap.resources());
+    for i in selected {
+        let res = &mut resmap.resources_mut()[i];
+        if remember {
+            res.remember_id();
+        }
+        json6902::apply_ops(&mut res.value, ops)?;
+    }
+    resmap.reindex();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
