@@ -253,9 +253,12 @@ fn build_dir_of(case: &Path) -> Option<PathBuf> {
     Some(case.join("input").join(&meta[start..end]))
 }
 
+/// Names of passing cases, and failing cases with the reason.
+type CorpusResult = (Vec<String>, Vec<(String, String)>);
+
 /// Runs every output case whose kustomizations use only what [`mini_build`] supports.
 /// Returns (passed, failed names with a reason).
-fn run_corpus() -> Option<(Vec<String>, Vec<(String, String)>)> {
+fn run_corpus() -> Option<CorpusResult> {
     let root = corpus()?;
     let mut passed = Vec::new();
     let mut failed = Vec::new();

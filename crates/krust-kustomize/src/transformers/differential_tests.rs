@@ -439,3 +439,54 @@ subjects:
 "#,
     );
 }
+
+#[test]
+fn nulls_on_the_way() {
+    check(
+        "nulls",
+        r#"=== kustomization.yaml
+sortOptions:
+  order: fifo
+commonLabels:
+  a: b
+images:
+- name: nginx
+  newTag: "2"
+replicas:
+- name: d
+  count: 2
+namePrefix: p-
+resources:
+- r.yaml
+=== r.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+  labels: null
+spec:
+  selector: null
+  template:
+    metadata: null
+    spec:
+      containers: null
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  selector: null
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers: null
+  initContainers:
+  - name: x
+    image: null
+"#,
+    );
+}
