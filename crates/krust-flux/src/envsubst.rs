@@ -115,9 +115,7 @@ impl Accept {
             Accept::DefaultFunc => {
                 (i == 1 && r == ':') || (i == 2 && matches!(r, '=' | '-' | '?' | '+'))
             }
-            Accept::ReplaceFunc => {
-                (i == 1 && r == '/') || (i == 2 && matches!(r, '/' | '#' | '%'))
-            }
+            Accept::ReplaceFunc => (i == 1 && r == '/') || (i == 2 && matches!(r, '/' | '#' | '%')),
             Accept::OneEqual => i == 1 && r == '=',
             Accept::OneColon => i == 1 && r == ':',
             Accept::RejectColonClose => r != ':' && r != '}',
@@ -697,7 +695,9 @@ fn reverse(s: &str) -> String {
 /// Candidate prefix ends, longest first, never the empty prefix (as the fork loops).
 fn prefix_ends(s: &str) -> impl Iterator<Item = usize> + '_ {
     let n = s.len();
-    (0..n).map(move |i| n - i).filter(move |&e| s.is_char_boundary(e))
+    (0..n)
+        .map(move |i| n - i)
+        .filter(move |&e| s.is_char_boundary(e))
 }
 
 fn trim_shortest(s: &str, pat: &str) -> String {
@@ -941,7 +941,11 @@ mod tests {
         check(&p, "${path_name:-5}", "/home/bozo/ideas/thoughts.for.today");
         check(&[("var", "abc")], "${var=xyz}", "abc");
         check(&[], "${var=xyz}", "xyz");
-        check(&[("default_var", "foo")], "something ${var=${default_var}}", "something foo");
+        check(
+            &[("default_var", "foo")],
+            "something ${var=${default_var}}",
+            "something foo",
+        );
         check(
             &[("default_var", "foo1")],
             "foo: ${var=${default_var}-suffix}",
@@ -959,17 +963,37 @@ mod tests {
         check(&z, "${stringZ/#abc/XYZ}", "XYZABC123ABCabc");
         check(&z, "${stringZ//abc/xyz}", "xyzABC123ABCxyz");
         check(&z, "${stringZ/abc/xyz}", "xyzABC123ABCabc");
-        check(&[("filename", "bash.string.txt")], "${filename#*.}", "string.txt");
+        check(
+            &[("filename", "bash.string.txt")],
+            "${filename#*.}",
+            "string.txt",
+        );
         check(&[("filename", "path/to/file")], "${filename#*/}", "to/file");
-        check(&[("filename", "/path/to/file")], "${filename#*/}", "path/to/file");
+        check(
+            &[("filename", "/path/to/file")],
+            "${filename#*/}",
+            "path/to/file",
+        );
         check(&[("filename", "bash.string.txt")], "${filename##*.}", "txt");
         check(&[("filename", "path/to/file")], "${filename##*/}", "file");
         check(&[("filename", "/path/to/file")], "${filename##*/}", "file");
-        check(&[("filename", "bash.string.txt")], "${filename%.*}", "bash.string");
-        check(&[("filename", "bash.string.txt")], "${filename%%.*}", "bash");
+        check(
+            &[("filename", "bash.string.txt")],
+            "${filename%.*}",
+            "bash.string",
+        );
+        check(
+            &[("filename", "bash.string.txt")],
+            "${filename%%.*}",
+            "bash",
+        );
         check(&v, "${var=${var01^^}}", "ABCDEFGH28IJ");
         check(&[("stringZ", "foo/bar")], r"${stringZ/\//-}", "foo-bar");
-        check(&[("stringZ", "foo/bar/baz")], r"${stringZ//\//-}", "foo-bar-baz");
+        check(
+            &[("stringZ", "foo/bar/baz")],
+            r"${stringZ//\//-}",
+            "foo-bar-baz",
+        );
         check(&[("stringZ", "foo.bar")], "${stringZ/./}", "foobar");
     }
 
@@ -1001,7 +1025,10 @@ mod tests {
     fn errors_match_the_fork() {
         let l = lenient(&[]);
         assert_eq!(eval("${foo", &l), Err(EnvsubstError::MissingClosingBrace));
-        assert_eq!(eval("${foo-bar}", &l), Err(EnvsubstError::MissingClosingBrace));
+        assert_eq!(
+            eval("${foo-bar}", &l),
+            Err(EnvsubstError::MissingClosingBrace)
+        );
         assert_eq!(eval("${}", &l), Err(EnvsubstError::VariableName));
         assert_eq!(eval("${#}", &l), Err(EnvsubstError::BadSubstitution));
         let s = strict(&[("foo", "bar")]);
@@ -1015,7 +1042,13 @@ mod tests {
             Err("variable not set (strict mode): \"missing\"".to_string())
         );
         assert_eq!(eval("${missing:=default}", &s).as_deref(), Ok("default"));
-        for e in ["${#missing}", "${missing^^}", "${missing:0}", "${missing//a/b}", "${missing%%a}"] {
+        for e in [
+            "${#missing}",
+            "${missing^^}",
+            "${missing:0}",
+            "${missing//a/b}",
+            "${missing%%a}",
+        ] {
             assert!(eval(e, &s).is_err(), "{e}");
         }
         let deep = "${a:=".repeat(1000);

@@ -1,0 +1,933 @@
+//! Discovery and rendering of a whole repository: every Flux Kustomization built as
+//! kustomize-controller builds it, in dependency order.
+//!
+//! Steps for each Kustomization, in the controller's order: resolve the source and `spec.path`,
+//! generate (read or write the kustomization, merge the spec), decrypt generator sources, build
+//! (load restrictor `None`), decrypt objects, substitute variables (`postBuild`), and finally set
+//! `commonMetadata` (which the controller does at apply time).
+//!
+//! Discovery starts from an entry directory (e.g. `clusters/production`), finds the Flux objects in
+//! its output and follows each Kustomization's source and path until nothing new appears.
+//! `substituteFrom` ConfigMaps/Secrets are looked up among the objects rendered so far; a
+//! Kustomization whose variables come from an object not rendered yet waits for it.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use krust_yaml::Value;
+
+use crate::decrypt::{base64_decode, decrypt_object, Decrypted, Decryptor, SopsFormat};
+use crate::engine::{absolute, clean, BuiltObject, Engine, Overlay};
+use crate::generate::generate;
+use crate::graph::{topo_order, GraphError};
+use crate::helm::merged_values;
+use crate::model::{FluxKind, HelmRelease, Kustomization, NamespacedName, Source, SourceRef};
+use crate::varsub::{self, SubstituteOptions};
+
+/// The step of the pipeline an error happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Resolving `spec.sourceRef` and `spec.path`.
+    Source,
+    /// Reading or generating the kustomization.
+    Generate,
+    /// Decrypting SOPS data.
+    Decrypt,
+    /// `kustomize build`.
+    Build,
+    /// `postBuild` substitution.
+    Substitute,
+    /// HelmRelease values.
+    Values,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Source => "source",
+            Step::Generate => "generate",
+            Step::Decrypt => "decrypt",
+            Step::Build => "build",
+            Step::Substitute => "substitute",
+            Step::Values => "values",
+        })
+    }
+}
+
+/// An error of one Kustomization (or HelmRelease), naming it, the file and the step.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FluxError {
+    /// A step failed.
+    #[error("{kind} '{object}' ({}): {step} failed: {message}", .file.display())]
+    Step {
+        /// `Kustomization`, `HelmRelease` or `entry`.
+        kind: &'static str,
+        /// The object.
+        object: NamespacedName,
+        /// The file the error concerns (the object's file, the directory, or the failing file).
+        file: PathBuf,
+        /// The step.
+        step: Step,
+        /// What went wrong.
+        message: String,
+    },
+    /// A `dependsOn` problem.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+/// How to map sources to local directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceMapping {
+    /// `NAME`, `NAMESPACE/NAME` or `KIND/NAMESPACE/NAME`.
+    pub selector: String,
+    /// The local directory standing for the source's root.
+    pub dir: PathBuf,
+}
+
+impl SourceMapping {
+    fn matches(&self, r: &SourceRef) -> bool {
+        let s = &self.selector;
+        *s == r.name.name || *s == r.name.to_string() || *s == r.to_string()
+    }
+}
+
+/// Options of a render.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The repository root (the `flux-system` GitRepository's root).
+    pub root: PathBuf,
+    /// The entry directory (relative to the current directory or absolute).
+    pub entry: PathBuf,
+    /// `--source NAME=DIR` mappings.
+    pub sources: Vec<SourceMapping>,
+    /// URLs by which this repository is known (sources with such a URL map to `root`).
+    pub repo_urls: Vec<String>,
+    /// `--strict-substitution`.
+    pub strict_substitution: bool,
+    /// `--require-decryption`: an encrypted value without a key is an error.
+    pub require_decryption: bool,
+}
+
+/// One object of the rendered repository.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedObject {
+    /// The object as the controller would apply it.
+    pub value: Value,
+    /// The Flux Kustomization that applies it (`None` for the entry directory's own objects that
+    /// no Kustomization covers).
+    pub kustomization: Option<NamespacedName>,
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// 1-based line of its document (0 when generated).
+    pub line: usize,
+}
+
+/// What happened to a Kustomization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KsStatus {
+    /// Rendered.
+    Rendered,
+    /// Its source cannot be resolved offline (reason given); not rendered.
+    Unresolved(String),
+    /// A step failed (see the errors).
+    Failed,
+}
+
+/// A discovered Flux Kustomization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedKustomization {
+    /// The Kustomization.
+    pub ks: Kustomization,
+    /// The Kustomization that applies this one (`None`: found in the entry directory).
+    pub parent: Option<NamespacedName>,
+    /// Where the Kustomization object was defined.
+    pub file: PathBuf,
+    /// Line of its document.
+    pub line: usize,
+    /// The directory it builds, when resolved.
+    pub dir: Option<PathBuf>,
+    /// Outcome.
+    pub status: KsStatus,
+    /// Number of objects it renders.
+    pub object_count: usize,
+    /// Values kept encrypted because no key was available.
+    pub kept_encrypted: bool,
+}
+
+/// A discovered source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedSource {
+    /// The source.
+    pub source: Source,
+    /// The Kustomization that applies it.
+    pub parent: Option<NamespacedName>,
+    /// The local directory it maps to, when it can be resolved offline.
+    pub local_dir: Option<PathBuf>,
+}
+
+/// A discovered HelmRelease with its merged values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedHelmRelease {
+    /// The release.
+    pub release: HelmRelease,
+    /// The Kustomization that applies it.
+    pub parent: Option<NamespacedName>,
+    /// `valuesFrom` + `values` merged (`None` when a reference could not be resolved).
+    pub values: Option<Value>,
+}
+
+/// Everything found and rendered from an entry path.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RenderedRepo {
+    /// Repository root.
+    pub root: PathBuf,
+    /// Kustomizations in dependency order.
+    pub kustomizations: Vec<RenderedKustomization>,
+    /// Sources in discovery order.
+    pub sources: Vec<RenderedSource>,
+    /// HelmReleases in dependency order.
+    pub helm_releases: Vec<RenderedHelmRelease>,
+    /// Every rendered object: Kustomizations in dependency order, each one's objects in build order.
+    pub objects: Vec<RenderedObject>,
+    /// Warnings (one per Kustomization for values kept encrypted, …).
+    pub warnings: Vec<String>,
+    /// Errors; rendering continues past a failing Kustomization.
+    pub errors: Vec<FluxError>,
+}
+
+impl RenderedRepo {
+    /// The objects of one Kustomization.
+    pub fn objects_of<'a>(
+        &'a self,
+        ks: &'a NamespacedName,
+    ) -> impl Iterator<Item = &'a RenderedObject> + 'a {
+        self.objects
+            .iter()
+            .filter(move |o| o.kustomization.as_ref() == Some(ks))
+    }
+}
+
+/// ConfigMaps and Secrets of the rendered repository, by kind, namespace and name, with their
+/// data as text (Secret data base64-decoded, `stringData` included).
+#[derive(Debug, Default, Clone)]
+pub struct ObjectIndex {
+    map: HashMap<(String, String, String), Vec<(String, String)>>,
+}
+
+impl ObjectIndex {
+    /// Adds an object (other kinds are ignored).
+    pub fn add(&mut self, obj: &Value) {
+        let kind = obj.str_at(&["kind"]).unwrap_or("");
+        if kind != "ConfigMap" && kind != "Secret" {
+            return;
+        }
+        let ns = obj
+            .str_at(&["metadata", "namespace"])
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default");
+        let name = obj.str_at(&["metadata", "name"]).unwrap_or("");
+        let mut data = Vec::new();
+        if let Some(Value::Map(m)) = obj.get("data") {
+            for (k, v) in m {
+                let text = v.scalar_text().unwrap_or_default();
+                let text = if kind == "Secret" {
+                    match base64_decode(&text) {
+                        Some(b) => String::from_utf8_lossy(&b).into_owned(),
+                        None => text,
+                    }
+                } else {
+                    text
+                };
+                data.push((k.clone(), text));
+            }
+        }
+        if kind == "Secret" {
+            if let Some(Value::Map(m)) = obj.get("stringData") {
+                for (k, v) in m {
+                    data.retain(|(dk, _)| dk != k);
+                    data.push((k.clone(), v.scalar_text().unwrap_or_default()));
+                }
+            }
+        }
+        self.map
+            .insert((kind.to_string(), ns.to_string(), name.to_string()), data);
+    }
+
+    /// The data of a ConfigMap/Secret.
+    pub fn data(&self, kind: &str, ns: &str, name: &str) -> Option<&[(String, String)]> {
+        self.map
+            .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .map(Vec::as_slice)
+    }
+}
+
+/// Normalises a Git URL for comparison (`https://github.com/o/r.git`, `ssh://git@github.com/o/r`
+/// and `git@github.com:o/r` are the same repository).
+pub fn normalize_git_url(url: &str) -> String {
+    let mut u = url.trim().to_ascii_lowercase();
+    for scheme in ["https://", "http://", "ssh://", "git://", "git+ssh://"] {
+        if let Some(rest) = u.strip_prefix(scheme) {
+            u = rest.to_string();
+            break;
+        }
+    }
+    if let Some((user, rest)) = u.split_once('@') {
+        if !user.contains('/') {
+            u = rest.to_string();
+        }
+    }
+    if let Some((host, rest)) = u.split_once(':') {
+        if !host.contains('/') {
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            u = format!("{host}/{}", rest.trim_start_matches('/'));
+        }
+    }
+    u.trim_end_matches('/').trim_end_matches(".git").to_string()
+}
+
+struct KsState {
+    info: RenderedKustomization,
+    objects: Vec<BuiltObject>,
+    waiting_for_substitution: bool,
+}
+
+/// Renders the repository reachable from `options.entry`.
+pub fn render(options: &RenderOptions, engine: &dyn Engine, dec: &dyn Decryptor) -> RenderedRepo {
+    let root = absolute(&options.root);
+    let entry = absolute(&options.entry);
+    let mut repo = RenderedRepo {
+        root: root.clone(),
+        ..RenderedRepo::default()
+    };
+    let mut r = Renderer {
+        options,
+        engine,
+        dec,
+        root,
+        states: Vec::new(),
+        by_name: HashMap::new(),
+        sources: Vec::new(),
+        source_names: HashSet::new(),
+        releases: Vec::new(),
+        release_names: HashSet::new(),
+        index: ObjectIndex::default(),
+        queue: VecDeque::new(),
+        repo: &mut repo,
+    };
+    let entry_objects = r.render_entry(&entry);
+    r.run();
+    let Renderer {
+        states,
+        sources,
+        releases,
+        index,
+        ..
+    } = r;
+    finish(
+        &mut repo,
+        &entry,
+        entry_objects,
+        states,
+        sources,
+        releases,
+        &index,
+    );
+    repo
+}
+
+struct Renderer<'a> {
+    options: &'a RenderOptions,
+    engine: &'a dyn Engine,
+    dec: &'a dyn Decryptor,
+    root: PathBuf,
+    states: Vec<KsState>,
+    by_name: HashMap<NamespacedName, usize>,
+    sources: Vec<RenderedSource>,
+    source_names: HashSet<(FluxKind, NamespacedName)>,
+    releases: Vec<(HelmRelease, Option<NamespacedName>)>,
+    release_names: HashSet<NamespacedName>,
+    index: ObjectIndex,
+    queue: VecDeque<usize>,
+    repo: &'a mut RenderedRepo,
+}
+
+fn with_default_ns(v: &Value) -> Value {
+    let mut v = v.clone();
+    if v.str_at(&["metadata", "namespace"])
+        .is_none_or(str::is_empty)
+    {
+        v.ensure_map_path(&["metadata"])
+            .insert("namespace".into(), Value::String("default".into()));
+    }
+    v
+}
+
+impl Renderer<'_> {
+    fn err(
+        &mut self,
+        kind: &'static str,
+        object: &NamespacedName,
+        file: &Path,
+        step: Step,
+        message: String,
+    ) {
+        self.repo.errors.push(FluxError::Step {
+            kind,
+            object: object.clone(),
+            file: file.to_path_buf(),
+            step,
+            message,
+        });
+    }
+
+    fn render_entry(&mut self, entry: &Path) -> Vec<BuiltObject> {
+        let entry_name = NamespacedName::new("", entry.display().to_string());
+        let built = match generate(entry, None) {
+            Ok(g) => {
+                let k = if g.file.is_some() {
+                    None
+                } else {
+                    Some(&g.kustomization)
+                };
+                self.engine.build(entry, k, &Overlay::default())
+            }
+            Err(e) => Err(e),
+        };
+        match built {
+            Ok(objects) => {
+                for o in &objects {
+                    self.index.add(&o.value);
+                }
+                self.discover(&objects, None);
+                objects
+            }
+            Err(e) => {
+                self.err("entry", &entry_name, entry, Step::Build, e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Records the Flux objects among `objects` and queues new Kustomizations.
+    fn discover(&mut self, objects: &[BuiltObject], parent: Option<&NamespacedName>) {
+        for o in objects {
+            let Some(kind) = FluxKind::of(&o.value) else {
+                continue;
+            };
+            let value = with_default_ns(&o.value);
+            match kind {
+                FluxKind::Kustomization => {
+                    let Some(ks) = Kustomization::from_value(&value) else {
+                        continue;
+                    };
+                    if self.by_name.contains_key(&ks.name) {
+                        continue;
+                    }
+                    let idx = self.states.len();
+                    self.by_name.insert(ks.name.clone(), idx);
+                    self.states.push(KsState {
+                        info: RenderedKustomization {
+                            ks,
+                            parent: parent.cloned(),
+                            file: o.file.clone(),
+                            line: o.line,
+                            dir: None,
+                            status: KsStatus::Rendered,
+                            object_count: 0,
+                            kept_encrypted: false,
+                        },
+                        objects: Vec::new(),
+                        waiting_for_substitution: false,
+                    });
+                    self.queue.push_back(idx);
+                }
+                FluxKind::HelmRelease => {
+                    if let Some(hr) = HelmRelease::from_value(&value) {
+                        if self.release_names.insert(hr.name.clone()) {
+                            self.releases.push((hr, parent.cloned()));
+                        }
+                    }
+                }
+                FluxKind::Application => {}
+                _ => {
+                    if let Some(src) = Source::from_value(&value) {
+                        if self.source_names.insert((src.kind, src.name.clone())) {
+                            let local_dir = self.resolve_source(&src.source_ref()).ok();
+                            self.sources.push(RenderedSource {
+                                source: src,
+                                parent: parent.cloned(),
+                                local_dir,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Maps a source reference to a local directory, or says why it cannot be.
+    fn resolve_source(&self, r: &SourceRef) -> Result<PathBuf, String> {
+        if let Some(m) = self.options.sources.iter().find(|m| m.matches(r)) {
+            return Ok(absolute(&m.dir));
+        }
+        let known = self
+            .sources
+            .iter()
+            .find(|s| s.source.kind.kind() == r.kind && s.source.name == r.name);
+        if let Some(s) = known {
+            let url = normalize_git_url(&s.source.url);
+            if s.source.kind == FluxKind::GitRepository
+                && self
+                    .options
+                    .repo_urls
+                    .iter()
+                    .any(|u| normalize_git_url(u) == url)
+            {
+                return Ok(self.root.clone());
+            }
+        }
+        if r.kind == "GitRepository" && r.name == NamespacedName::new("flux-system", "flux-system")
+        {
+            return Ok(self.root.clone());
+        }
+        Err(match known {
+            Some(s) => format!(
+                "{} '{}' ({}) is not this repository; map it with --source {}=DIR",
+                r.kind, r.name, s.source.url, r.name.name
+            ),
+            None => format!(
+                "{} '{}' is not defined in the repository; map it with --source {}=DIR",
+                r.kind, r.name, r.name.name
+            ),
+        })
+    }
+
+    fn run(&mut self) {
+        loop {
+            while let Some(idx) = self.queue.pop_front() {
+                self.build_one(idx);
+            }
+            // Substitute every waiting Kustomization whose variable sources are all available.
+            let waiting: Vec<usize> = (0..self.states.len())
+                .filter(|&i| self.states[i].waiting_for_substitution)
+                .collect();
+            if waiting.is_empty() {
+                break;
+            }
+            let ready: Vec<usize> = waiting
+                .iter()
+                .copied()
+                .filter(|&i| self.vars_available(i))
+                .collect();
+            let batch = if ready.is_empty() { waiting } else { ready };
+            for i in batch {
+                self.substitute_one(i);
+            }
+        }
+    }
+
+    fn vars_available(&self, i: usize) -> bool {
+        let ks = &self.states[i].info.ks;
+        ks.substitute_from().iter().all(|r| {
+            r.optional
+                || self
+                    .index
+                    .data(&r.kind, &ks.name.namespace, &r.name)
+                    .is_some()
+        })
+    }
+
+    fn build_one(&mut self, idx: usize) {
+        let ks = self.states[idx].info.ks.clone();
+        let ks_file = self.states[idx].info.file.clone();
+        let source_ref = ks.source_ref.clone().unwrap_or(SourceRef {
+            kind: "GitRepository".into(),
+            name: NamespacedName::new(ks.name.namespace.clone(), "flux-system"),
+        });
+        let source_root = match self.resolve_source(&source_ref) {
+            Ok(d) => d,
+            Err(reason) => {
+                self.states[idx].info.status = KsStatus::Unresolved(reason.clone());
+                self.repo.warnings.push(format!(
+                    "Kustomization '{}' not rendered: {reason}",
+                    ks.name
+                ));
+                return;
+            }
+        };
+        let rel = ks.path.trim_start_matches("./").trim_start_matches('/');
+        let dir = clean(&source_root.join(rel));
+        if !dir.starts_with(&source_root) {
+            self.states[idx].info.status = KsStatus::Failed;
+            self.err(
+                "Kustomization",
+                &ks.name,
+                &ks_file,
+                Step::Source,
+                format!("spec.path '{}' leaves the source root", ks.path),
+            );
+            return;
+        }
+        self.states[idx].info.dir = Some(dir.clone());
+        if !dir.is_dir() {
+            self.states[idx].info.status = KsStatus::Failed;
+            self.err(
+                "Kustomization",
+                &ks.name,
+                &ks_file,
+                Step::Generate,
+                format!(
+                    "kustomization path not found: {}: no such directory",
+                    dir.display()
+                ),
+            );
+            return;
+        }
+        let spec = ks.object.get("spec");
+        let generated = match generate(&dir, spec) {
+            Ok(g) => g,
+            Err(e) => {
+                self.states[idx].info.status = KsStatus::Failed;
+                self.err("Kustomization", &ks.name, &dir, Step::Generate, e);
+                return;
+            }
+        };
+        let mut kept_encrypted = false;
+        let mut overlay = Overlay::default();
+        if ks.decryption {
+            match self.decrypt_sources(&dir, &generated.kustomization) {
+                Ok((o, kept)) => {
+                    overlay = o;
+                    kept_encrypted |= kept;
+                }
+                Err((file, e)) => {
+                    self.states[idx].info.status = KsStatus::Failed;
+                    self.err(
+                        "Kustomization",
+                        &ks.name,
+                        &file,
+                        Step::Decrypt,
+                        format!("error decrypting sources: {e}"),
+                    );
+                    return;
+                }
+            }
+        }
+        let kust = if generated.modified || !overlay.files.is_empty() {
+            Some(&generated.kustomization)
+        } else {
+            None
+        };
+        let mut objects = match self.engine.build(&dir, kust, &overlay) {
+            Ok(o) => o,
+            Err(e) => {
+                self.states[idx].info.status = KsStatus::Failed;
+                let file = generated.file.clone().unwrap_or(dir.clone());
+                self.err(
+                    "Kustomization",
+                    &ks.name,
+                    &file,
+                    Step::Build,
+                    format!("kustomize build failed: {e}"),
+                );
+                return;
+            }
+        };
+        for o in &mut objects {
+            let v = &o.value;
+            if v.str_at(&["metadata", "name"]).is_none_or(str::is_empty)
+                || v.str_at(&["kind"]).is_none_or(str::is_empty)
+                || v.str_at(&["apiVersion"]).is_none_or(str::is_empty)
+            {
+                self.states[idx].info.status = KsStatus::Failed;
+                self.err(
+                    "Kustomization",
+                    &ks.name,
+                    &o.file.clone(),
+                    Step::Build,
+                    "failed to decode Kubernetes apiVersion, kind and name".into(),
+                );
+                return;
+            }
+            if ks.decryption {
+                match decrypt_object(&mut o.value, self.dec) {
+                    Ok(out) => kept_encrypted |= out.kept_encrypted,
+                    Err(e) => {
+                        self.states[idx].info.status = KsStatus::Failed;
+                        let what = gvk_name(&o.value);
+                        self.err(
+                            "Kustomization",
+                            &ks.name,
+                            &o.file.clone(),
+                            Step::Decrypt,
+                            format!("decryption failed for '{what}': {e}"),
+                        );
+                        return;
+                    }
+                }
+            }
+        }
+        if kept_encrypted {
+            self.states[idx].info.kept_encrypted = true;
+            if self.options.require_decryption {
+                self.states[idx].info.status = KsStatus::Failed;
+                self.err("Kustomization", &ks.name, &dir, Step::Decrypt,
+                    "SOPS-encrypted values could not be decrypted: no matching key (--require-decryption)".into());
+                return;
+            }
+            self.repo.warnings.push(format!(
+                "Kustomization '{}': no SOPS key available, some values are rendered still encrypted",
+                ks.name
+            ));
+        }
+        self.states[idx].objects = objects;
+        if ks.post_build {
+            self.states[idx].waiting_for_substitution = true;
+        } else {
+            self.finish_one(idx);
+        }
+    }
+
+    /// Decrypts the top-level kustomization's secret generator sources and patch files.
+    fn decrypt_sources(
+        &self,
+        dir: &Path,
+        kust: &Value,
+    ) -> Result<(Overlay, bool), (PathBuf, String)> {
+        let mut files: Vec<(String, SopsFormat)> = Vec::new();
+        if let Some(Value::Seq(gens)) = kust.get("secretGenerator") {
+            for g in gens {
+                for f in g.get("files").and_then(Value::as_seq).into_iter().flatten() {
+                    let Some(s) = f.as_str() else { continue };
+                    let (key, path) = s.split_once('=').unwrap_or((s, s));
+                    files.push((path.to_string(), crate::decrypt::format_for_path(key)));
+                }
+                let envs = g.get("envs").and_then(Value::as_seq).into_iter().flatten();
+                for e in envs.chain(g.get("env")) {
+                    let Some(s) = e.as_str() else { continue };
+                    let f = match crate::decrypt::format_for_path(s) {
+                        SopsFormat::Binary => SopsFormat::Dotenv,
+                        f => f,
+                    };
+                    files.push((s.to_string(), f));
+                }
+            }
+        }
+        if let Some(Value::Seq(patches)) = kust.get("patches") {
+            for p in patches {
+                if let Some(path) = p.str_at(&["path"]) {
+                    if !crate::engine::is_remote(path) {
+                        files.push((path.to_string(), crate::decrypt::format_for_path(path)));
+                    }
+                }
+            }
+        }
+        let mut overlay = Overlay::default();
+        let mut kept = false;
+        for (path, format) in files {
+            let abs = clean(&dir.join(&path));
+            if overlay.files.iter().any(|(p, _)| *p == abs) {
+                continue;
+            }
+            let Ok(data) = std::fs::read(&abs) else {
+                continue;
+            };
+            let marker: &[u8] = match format {
+                SopsFormat::Yaml => b"mac: ENC[",
+                SopsFormat::Json | SopsFormat::Binary => b"\"mac\": \"ENC[",
+                SopsFormat::Dotenv => b"sops_mac=ENC[",
+                SopsFormat::Ini => b"[sops]",
+            };
+            if !data.windows(marker.len()).any(|w| w == marker) {
+                continue;
+            }
+            match self.dec.decrypt_bytes(&data, format, format) {
+                Ok(Decrypted::Plain(out)) => overlay.files.push((abs, out)),
+                Ok(Decrypted::NoKey) => kept = true,
+                Err(e) => return Err((abs, e)),
+            }
+        }
+        Ok((overlay, kept))
+    }
+
+    fn substitute_one(&mut self, idx: usize) {
+        self.states[idx].waiting_for_substitution = false;
+        let ks = self.states[idx].info.ks.clone();
+        let ks_file = self.states[idx].info.file.clone();
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        for r in ks.substitute_from() {
+            match self.index.data(&r.kind, &ks.name.namespace, &r.name) {
+                Some(data) => {
+                    for (k, v) in data {
+                        vars.insert(k.clone(), v.replace('\n', ""));
+                    }
+                }
+                None if r.optional => {}
+                None => {
+                    self.states[idx].info.status = KsStatus::Failed;
+                    let plural = if r.kind == "Secret" {
+                        "secrets"
+                    } else {
+                        "configmaps"
+                    };
+                    self.err("Kustomization", &ks.name, &ks_file, Step::Substitute,
+                        format!("substitute from '{}/{}' error: {plural} \"{}\" not found (not rendered from this repository)",
+                            r.kind, r.name, r.name));
+                    self.states[idx].objects.clear();
+                    return;
+                }
+            }
+        }
+        for (k, v) in ks.substitute() {
+            vars.insert(k, v);
+        }
+        let opts = SubstituteOptions {
+            strict: self.options.strict_substitution,
+            always: ks.substitute_always,
+        };
+        let mut objects = std::mem::take(&mut self.states[idx].objects);
+        for o in &mut objects {
+            match varsub::substitute(&o.value, &vars, opts) {
+                Ok(Some(v)) => o.value = v,
+                Ok(None) => {}
+                Err(e) => {
+                    self.states[idx].info.status = KsStatus::Failed;
+                    let what = gvk_name(&o.value);
+                    self.err(
+                        "Kustomization",
+                        &ks.name,
+                        &o.file.clone(),
+                        Step::Substitute,
+                        format!("post build failed for '{what}': {e}"),
+                    );
+                    return;
+                }
+            }
+        }
+        self.states[idx].objects = objects;
+        self.finish_one(idx);
+    }
+
+    fn finish_one(&mut self, idx: usize) {
+        let ks = self.states[idx].info.ks.clone();
+        if let Some(cm) = ks.object.get_path(&["spec", "commonMetadata"]) {
+            for o in &mut self.states[idx].objects {
+                for field in ["labels", "annotations"] {
+                    if let Some(Value::Map(add)) = cm.get(field) {
+                        let target = o.value.ensure_map_path(&["metadata", field]);
+                        for (k, v) in add {
+                            target.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let objects = std::mem::take(&mut self.states[idx].objects);
+        for o in &objects {
+            self.index.add(&o.value);
+        }
+        self.discover(&objects, Some(&ks.name));
+        self.states[idx].info.object_count = objects.len();
+        self.states[idx].objects = objects;
+    }
+}
+
+/// `Kind.version.group/name` the way kustomize prints a GVK (`[noGrp]` for the core group).
+fn gvk_name(v: &Value) -> String {
+    let api = v.str_at(&["apiVersion"]).unwrap_or("");
+    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+    let group = if group.is_empty() { "[noGrp]" } else { group };
+    format!(
+        "{}.{}.{}/{}",
+        v.str_at(&["kind"]).unwrap_or(""),
+        version,
+        group,
+        v.str_at(&["metadata", "name"]).unwrap_or("")
+    )
+}
+
+fn finish(
+    repo: &mut RenderedRepo,
+    entry: &Path,
+    entry_objects: Vec<BuiltObject>,
+    states: Vec<KsState>,
+    sources: Vec<RenderedSource>,
+    releases: Vec<(HelmRelease, Option<NamespacedName>)>,
+    index: &ObjectIndex,
+) {
+    let nodes: Vec<(NamespacedName, Vec<NamespacedName>)> = states
+        .iter()
+        .map(|s| (s.info.ks.name.clone(), s.info.ks.depends_on.clone()))
+        .collect();
+    let (order, errors) = topo_order("Kustomization", &nodes);
+    repo.errors.extend(errors.into_iter().map(FluxError::Graph));
+    let entry_covered = states.iter().any(|s| s.info.dir.as_deref() == Some(entry));
+    if !entry_covered {
+        for o in entry_objects {
+            repo.objects.push(RenderedObject {
+                value: o.value,
+                kustomization: None,
+                file: o.file,
+                line: o.line,
+            });
+        }
+    }
+    let mut states: Vec<Option<KsState>> = states.into_iter().map(Some).collect();
+    for i in order {
+        let Some(s) = states[i].take() else { continue };
+        let name = s.info.ks.name.clone();
+        for o in s.objects {
+            repo.objects.push(RenderedObject {
+                value: o.value,
+                kustomization: Some(name.clone()),
+                file: o.file,
+                line: o.line,
+            });
+        }
+        repo.kustomizations.push(s.info);
+    }
+    repo.sources = sources;
+    let hr_nodes: Vec<(NamespacedName, Vec<NamespacedName>)> = releases
+        .iter()
+        .map(|(hr, _)| (hr.name.clone(), hr.depends_on.clone()))
+        .collect();
+    let (hr_order, hr_errors) = topo_order("HelmRelease", &hr_nodes);
+    repo.errors
+        .extend(hr_errors.into_iter().map(FluxError::Graph));
+    for i in hr_order {
+        let (hr, parent) = &releases[i];
+        let values = match merged_values(hr, index) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                repo.errors.push(FluxError::Step {
+                    kind: "HelmRelease",
+                    object: hr.name.clone(),
+                    file: PathBuf::new(),
+                    step: Step::Values,
+                    message: e,
+                });
+                None
+            }
+        };
+        repo.helm_releases.push(RenderedHelmRelease {
+            release: hr.clone(),
+            parent: parent.clone(),
+            values,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_urls_normalise() {
+        let a = normalize_git_url("https://github.com/me/home-ops.git");
+        assert_eq!(a, "github.com/me/home-ops");
+        assert_eq!(normalize_git_url("ssh://git@github.com/me/home-ops"), a);
+        assert_eq!(normalize_git_url("git@github.com:me/home-ops.git"), a);
+    }
+}
