@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod argo;
 mod build;
+mod check;
 mod flux;
 mod sops;
 
@@ -29,6 +30,8 @@ enum Command {
     Flux(flux::Args),
     /// Discover and render a repository's Argo CD Applications offline.
     Argo(argo::Args),
+    /// Check a repository offline: schema, secrets, images, ordering, policy, network.
+    Check(check::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Sops(args) => sops::run(args),
         Command::Flux(args) => flux::run(args),
         Command::Argo(args) => argo::run(args),
+        Command::Check(args) => check::run(args),
     };
     match result {
         Ok(code) => code,

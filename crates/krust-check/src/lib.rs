@@ -1,0 +1,1 @@
+//! krust-check: rules over a rendered repository (work in progress).
