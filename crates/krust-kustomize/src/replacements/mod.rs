@@ -278,7 +278,7 @@ pub struct Replacement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplacementField {
     /// An inline replacement.
-    Inline(Replacement),
+    Inline(Box<Replacement>),
     /// `path:` naming a file with one replacement or a list of them.
     Path(String),
 }
@@ -462,7 +462,7 @@ pub fn parse_replacement_fields(value: &Value) -> Result<Vec<ReplacementField>, 
         };
         let r = parse_replacement(item)?;
         if path.is_empty() {
-            out.push(ReplacementField::Inline(r));
+            out.push(ReplacementField::Inline(Box::new(r)));
         } else if r.source.is_some() || r.targets.as_ref().is_some_and(|t| !t.is_empty()) {
             return Err(ReplacementError::PathAndInline);
         } else {
@@ -501,7 +501,7 @@ pub fn load_replacements<E: fmt::Display>(
     let mut out = Vec::new();
     for f in parse_replacement_fields(value)? {
         match f {
-            ReplacementField::Inline(r) => out.push(r),
+            ReplacementField::Inline(r) => out.push(*r),
             ReplacementField::Path(p) => {
                 let text = load(&p).map_err(|e| ReplacementError::Load {
                     path: p.clone(),

@@ -1,1 +1,0 @@
-//! Legacy `vars:` and `$(VAR)` substitution.
