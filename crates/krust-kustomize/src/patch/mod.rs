@@ -580,9 +580,38 @@ fn apply_json_selected(
             res.remember_id();
         }
         json6902::apply_ops(&mut res.value, ops)?;
+        normalize_annotations(&mut res.value);
     }
     resmap.reindex();
     Ok(())
+}
+
+/// kustomize re-sets a JSON-patched resource's annotations from its string map (to keep its
+/// internal annotations): values become strings, and an empty or non-map `annotations` field
+/// disappears.
+fn normalize_annotations(v: &mut Value) {
+    let Some(Value::Map(meta)) = v.get_mut("metadata") else {
+        return;
+    };
+    let keep = match meta.get_mut("annotations") {
+        None => return,
+        Some(Value::Map(a)) => {
+            for val in a.values_mut() {
+                if !matches!(val, Value::String(_)) {
+                    let text = match &*val {
+                        Value::Map(_) | Value::Seq(_) => String::new(),
+                        other => other.scalar_text().unwrap_or_default(),
+                    };
+                    *val = Value::String(text);
+                }
+            }
+            !a.is_empty()
+        }
+        Some(_) => false,
+    };
+    if !keep {
+        meta.shift_remove("annotations");
+    }
 }
 
 #[cfg(test)]

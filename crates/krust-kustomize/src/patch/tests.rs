@@ -2,7 +2,8 @@
 //! `kubectl.1.33 kustomize` (kustomize v5.6.0) on small directories (see each test).
 
 use super::*;
-use krust_yaml::parse_one;
+use crate::resource::{ResMap, Resource};
+use krust_yaml::{parse_documents, parse_one};
 
 fn y(s: &str) -> Value {
     parse_one(s).expect("test YAML parses")
@@ -25,4 +26,103 @@ fn placeholder_compiles() {
         r,
         y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', y: '2'}\n")
     );
+}
+
+/// Differential harness (not run by default): every sub-directory of `$KRUST_PATCH_CASES` is a
+/// kustomization with `resources:` files and patch fields; the patch module's result is
+/// compared with `expected.yaml` (the output of `kubectl.1.33 kustomize` with
+/// `sortOptions: {order: fifo}`) or `expected_error.txt` (a substring).
+#[test]
+#[ignore]
+fn differential_cases() {
+    let Ok(root) = std::env::var("KRUST_PATCH_CASES") else {
+        eprintln!("KRUST_PATCH_CASES not set");
+        return;
+    };
+    let mut failed = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("case dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let got = run_case(&dir);
+        let exp = std::fs::read_to_string(dir.join("expected.yaml"));
+        let err = std::fs::read_to_string(dir.join("expected_error.txt"));
+        let ok = match (&got, exp, err) {
+            (Ok(g), Ok(e), _) => *g == e,
+            (Err(g), _, Ok(e)) => g.contains(e.trim()),
+            _ => false,
+        };
+        if !ok {
+            failed.push(format!("{}: got {:?}", dir.display(), got));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+fn run_case(dir: &std::path::Path) -> Result<String, String> {
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string());
+    let k = y(&read("kustomization.yaml")?);
+    let mut resmap = ResMap::new();
+    if let Some(Value::Seq(rs)) = k.get("resources") {
+        for r in rs {
+            let text = read(r.as_str().unwrap_or(""))?;
+            for d in parse_documents(&text).map_err(|e| e.to_string())? {
+                if !d.value.is_null() {
+                    resmap.push(Resource::new(d.value, Default::default()));
+                }
+            }
+        }
+    }
+    let schema = MergeSchema::builtin();
+    if let Some(Value::Seq(entries)) = k.get("patchesStrategicMerge") {
+        let mut docs = Vec::new();
+        let mut names = Vec::new();
+        for e in entries {
+            let s = e.as_str().unwrap_or("");
+            names.push(s.to_string());
+            let text = read(s).unwrap_or_else(|_| s.to_string());
+            docs.extend(parse_strategic_merge_patches(&text).map_err(|e| e.to_string())?);
+        }
+        apply_strategic_merge_patches(&mut resmap, &docs, &names, schema)
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(Value::Seq(entries)) = k.get("patches") {
+        for e in entries {
+            let (text, source) = match (e.str_at(&["path"]), e.str_at(&["patch"])) {
+                (Some(p), _) => (read(p)?, PatchSource::Path(p.to_string())),
+                (None, Some(t)) => (t.to_string(), PatchSource::Inline(t.to_string())),
+                _ => return Err("bad entry".into()),
+            };
+            let patch = parse_patch(&text, &source).map_err(|e| e.to_string())?;
+            let target = match e.get("target") {
+                Some(t) => Some(Selector::from_value(t).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            let opts = e
+                .get("options")
+                .map(PatchOptions::from_value)
+                .unwrap_or_default();
+            apply_patch(&mut resmap, &patch, target.as_ref(), opts, &source, schema)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(Value::Seq(entries)) = k.get("patchesJson6902") {
+        for e in entries {
+            let (text, file) = match (e.str_at(&["path"]), e.str_at(&["patch"])) {
+                (Some(p), _) => (read(p)?, p.to_string()),
+                (None, Some(t)) => (t.to_string(), String::new()),
+                _ => return Err("bad entry".into()),
+            };
+            let ops = parse_json6902(&text, &file).map_err(|e| e.to_string())?;
+            let target = Selector::from_value(e.get("target").unwrap_or(&Value::Null))
+                .map_err(|e| e.to_string())?;
+            apply_json6902_patch(&mut resmap, &ops, &target).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(krust_yaml::documents_to_string(
+        resmap.resources().iter().map(|r| &r.value),
+    ))
 }
