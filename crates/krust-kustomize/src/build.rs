@@ -268,6 +268,8 @@ fn copy_merge_metadata(res: &mut Resource, old: &Resource) {
         res.set_namespace(&ns);
     }
     res.previous_ids = old.previous_ids.clone();
+    // The hash-suffix mark is a build annotation: it survives only if both had it.
+    res.needs_hash_suffix = res.needs_hash_suffix && old.needs_hash_suffix;
 }
 
 fn merge_string_map(into: &mut Value, from: &Value, field: &str) {
@@ -406,6 +408,9 @@ impl<'w> Target<'w> {
                 Ok(docs) => ra.crds.extend(docs.iter().map(|d| d.value.clone())),
                 Err(e) => return Err(malformed(e, &self.ldr.resolve(c))),
             }
+        }
+        if !self.kust.crds.is_empty() {
+            return Err(Error::unsupported("crds: (field specs from CRD schemas)").at(self.kust_path()));
         }
         self.run_generators(&mut ra)?;
         let mut ra = self

@@ -10,6 +10,7 @@ use krust_yaml::Value;
 use crate::error::{Error, ErrorKind, Result};
 use crate::kustomization::Kustomization;
 use crate::loader::Loader;
+use crate::patch::{self, MergeSchema, PatchError, PatchOptions, PatchSource, Selector};
 use crate::resource::ResMap;
 use crate::transformers::{
     self, fieldspec::FieldSpec, prefix_suffix::Affix, Image, LabelsEntry, NamespaceOptions,
@@ -118,6 +119,141 @@ fn parse_replica(v: &Value) -> Result<Replica> {
     Ok(r)
 }
 
+fn perr(e: PatchError) -> Error {
+    Error::new(ErrorKind::Transform, e.to_string())
+}
+
+/// `patchesStrategicMerge`: each entry is an inline patch or a file; all documents are applied
+/// in order, each to the one resource with its id.
+fn run_patches_strategic_merge(
+    k: &Kustomization,
+    ldr: &Loader<'_>,
+    resources: &mut ResMap,
+    schema: &MergeSchema,
+) -> Result<()> {
+    let mut entries = Vec::new();
+    let mut docs = Vec::new();
+    for v in &k.patches_strategic_merge {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            other => {
+                return Err(bad_field(
+                    "patchesStrategicMerge",
+                    format!("entries must be strings, found a {}", other.kind_name()),
+                ))
+            }
+        };
+        entries.push(text.clone());
+        // kustomize first tries the entry itself as a patch, then as a file path.
+        if let Ok(inline) = patch::parse_strategic_merge_patches(&text) {
+            docs.extend(inline);
+            continue;
+        }
+        let content = ldr.load_text(&text).map_err(|e| {
+            e.wrap(format!(
+                "trouble configuring builtin PatchStrategicMergeTransformer with config: `\npaths:\n- {text}\n`"
+            ))
+        })?;
+        let parsed = patch::parse_strategic_merge_patches(&content)
+            .map_err(|e| perr(e).at(ldr.resolve(&text)))?;
+        docs.extend(parsed);
+    }
+    patch::apply_strategic_merge_patches(resources, &docs, &entries, schema).map_err(perr)
+}
+
+/// One `patches:` entry (`path` or `patch`, optional `target` and `options`).
+fn run_patch_entry(
+    entry: &Value,
+    ldr: &Loader<'_>,
+    resources: &mut ResMap,
+    schema: &MergeSchema,
+) -> Result<()> {
+    let m = entry
+        .as_map()
+        .ok_or_else(|| bad_field("patches", "each entry must be a mapping"))?;
+    let mut path = String::new();
+    let mut inline = String::new();
+    let mut target = None;
+    let mut options = PatchOptions::default();
+    for (key, v) in m {
+        match key.as_str() {
+            "path" => path = scalar_string(v),
+            "patch" => inline = scalar_string(v),
+            "target" => {
+                target = Some(
+                    Selector::from_value(v)
+                        .map_err(|e| Error::new(ErrorKind::InvalidKustomization, e.to_string()))?,
+                )
+            }
+            "options" => options = PatchOptions::from_value(v),
+            other => return Err(bad_field("patches", format!("unknown field \"{other}\""))),
+        }
+    }
+    if path.is_empty() == inline.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidKustomization,
+            if path.is_empty() {
+                "must specify one of patch and path in patches".to_string()
+            } else {
+                "patch and path can't be set at the same time".to_string()
+            },
+        ));
+    }
+    let (text, source) = if path.is_empty() {
+        (inline.clone(), PatchSource::Inline(inline))
+    } else {
+        let text = ldr.load_text(&path).map_err(|e| {
+            e.wrap(format!("failed to get the patch file from path({path})"))
+        })?;
+        (text, PatchSource::Path(path.clone()))
+    };
+    let parsed = patch::parse_patch(&text, &source).map_err(perr)?;
+    patch::apply_patch(resources, &parsed, target.as_ref(), options, &source, schema)
+        .map_err(perr)
+}
+
+/// One `patchesJson6902` entry (`target` plus `path` or `patch`).
+fn run_json6902_entry(entry: &Value, ldr: &Loader<'_>, resources: &mut ResMap) -> Result<()> {
+    let m = entry
+        .as_map()
+        .ok_or_else(|| bad_field("patchesJson6902", "each entry must be a mapping"))?;
+    let mut path = String::new();
+    let mut inline = String::new();
+    let mut target = None;
+    for (key, v) in m {
+        match key.as_str() {
+            "path" => path = scalar_string(v),
+            "patch" => inline = scalar_string(v),
+            "target" => {
+                target = Some(
+                    Selector::from_value(v)
+                        .map_err(|e| Error::new(ErrorKind::InvalidKustomization, e.to_string()))?,
+                )
+            }
+            "options" => {}
+            other => {
+                return Err(bad_field(
+                    "patchesJson6902",
+                    format!("unknown field \"{other}\""),
+                ))
+            }
+        }
+    }
+    let Some(target) = target else {
+        return Err(Error::new(
+            ErrorKind::InvalidKustomization,
+            "must specify a target for patch",
+        ));
+    };
+    let ops = if !path.is_empty() {
+        let text = ldr.load_text(&path)?;
+        patch::parse_json6902(&text, &path).map_err(|e| perr(e).at(ldr.resolve(&path)))?
+    } else {
+        patch::parse_json6902(&inline, "").map_err(perr)?
+    };
+    patch::apply_json6902_patch(resources, &ops, &target).map_err(perr)
+}
+
 /// Runs the builtin transformers of one kustomization on its accumulated resources.
 pub(crate) fn run(
     k: &Kustomization,
@@ -125,11 +261,12 @@ pub(crate) fn run(
     resources: &mut ResMap,
     tc: &TransformerConfig,
 ) -> Result<()> {
+    let schema = MergeSchema::builtin();
     if !k.patches_strategic_merge.is_empty() {
-        return Err(Error::not_wired("patchesStrategicMerge"));
+        run_patches_strategic_merge(k, ldr, resources, schema)?;
     }
-    if !k.patches.is_empty() {
-        return Err(Error::not_wired("patches"));
+    for entry in &k.patches {
+        run_patch_entry(entry, ldr, resources, schema)?;
     }
     if !k.namespace.is_empty() {
         transformers::transform_namespace(
@@ -181,8 +318,8 @@ pub(crate) fn run(
         )
         .map_err(terr)?;
     }
-    if !k.patches_json6902.is_empty() {
-        return Err(Error::not_wired("patchesJson6902"));
+    for entry in &k.patches_json6902 {
+        run_json6902_entry(entry, ldr, resources)?;
     }
     for r in &k.replicas {
         let r = parse_replica(r)?;
