@@ -919,7 +919,7 @@ fn copy_to_target(
                 resource,
             });
         }
-        for loc in found {
+        for loc in found.into_iter().filter(|l| !l.detached) {
             if let Some(node) = path::node_at_mut(&mut res.value, &loc.steps) {
                 set_field(node, loc.created, value, options, &resource)?;
             }

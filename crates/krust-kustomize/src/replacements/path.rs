@@ -231,6 +231,9 @@ pub struct Located {
     pub steps: Vec<Step>,
     /// True when the walk created this (leaf) node, so it has no type yet.
     pub created: bool,
+    /// True for a node kyaml "finds" below an explicit null: it counts as found, but writing
+    /// to it changes nothing.
+    pub detached: bool,
 }
 
 /// What to create for a missing leaf (the kind of the value that will be written).
@@ -288,19 +291,36 @@ fn walk(
         out.push(Located {
             steps: steps.clone(),
             created,
+            detached: false,
         });
         return Ok(());
     };
     let rest = &parts[1..];
-    if let Some(index) = parse_int(part).filter(|i| *i >= 0) {
-        let index = usize::try_from(index).unwrap_or(usize::MAX);
-        if node.is_null() && create.is_some() {
-            *node = Value::Seq(Vec::new());
-        }
-        let items = match node {
-            Value::Null => {
-                return Err(PathError::IndexOutOfRange { index, len: 0 });
+    let index = parse_int(part)
+        .filter(|i| *i >= 0)
+        .map(|i| usize::try_from(i).unwrap_or(usize::MAX));
+    if node.is_null() {
+        // kyaml treats an explicit null as an empty node: nothing is found below it, and what
+        // it "creates" there is attached to the null and never reaches the output.
+        return match (create, index) {
+            _ if part == "*" => Ok(()),
+            (Some(_), Some(index)) if index != 0 => {
+                Err(PathError::IndexOutOfRange { index, len: 0 })
             }
+            (Some(_), _) => {
+                out.push(Located {
+                    steps: steps.clone(),
+                    created: false,
+                    detached: true,
+                });
+                Ok(())
+            }
+            (None, Some(index)) => Err(PathError::IndexOutOfRange { index, len: 0 }),
+            (None, None) => Ok(()),
+        };
+    }
+    if let Some(index) = index {
+        let items = match node {
             Value::Seq(items) => items,
             other => return Err(wrong_kind("SequenceNode", other)),
         };
@@ -325,7 +345,6 @@ fn walk(
     }
     if part == "*" {
         return match node {
-            Value::Null => Ok(()),
             Value::Seq(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     steps.push(Step::Index(i));
@@ -339,12 +358,6 @@ fn walk(
         };
     }
     // A mapping field.
-    if node.is_null() {
-        if create.is_none() {
-            return Ok(());
-        }
-        *node = Value::new_map();
-    }
     let map = match node {
         Value::Map(m) => m,
         other => return Err(wrong_kind("MappingNode", other)),
@@ -360,18 +373,6 @@ fn walk(
     let Some(child) = map.get_mut(part.as_str()) else {
         return Ok(());
     };
-    if !rest.is_empty() && !matches!(child, Value::Map(_) | Value::Seq(_)) {
-        if child.is_null() && create.is_some() {
-            // Treat an explicit null like a missing field when creating.
-            *child = part_kind(rest.first(), CreateKind::Map).empty();
-        } else if child.is_null() {
-            return Ok(());
-        } else {
-            // kyaml would try to read the scalar as embedded YAML here; a scalar that does
-            // not hold a mapping cannot be walked into.
-            return Err(wrong_kind("MappingNode", child));
-        }
-    }
     steps.push(Step::Key(part.clone()));
     let r = walk(child, rest, create, steps, child_created, out);
     steps.pop();
@@ -388,12 +389,6 @@ fn walk_list_match(
 ) -> Result<(), PathError> {
     let (key, value) = split_index_name_value(part)?;
     let pattern = Pattern::new(value)?;
-    if node.is_null() {
-        if create.is_none() {
-            return Ok(());
-        }
-        *node = Value::Seq(Vec::new());
-    }
     let items = match node {
         Value::Seq(items) => items,
         other => return Err(wrong_kind("SequenceNode", other)),
@@ -407,6 +402,7 @@ fn walk_list_match(
                 out.push(Located {
                     steps: steps.clone(),
                     created: false,
+                    detached: false,
                 });
                 steps.pop();
             }
@@ -441,6 +437,7 @@ fn walk_list_match(
         out.push(Located {
             steps: steps.clone(),
             created: false,
+            detached: false,
         });
         steps.pop();
         return Ok(());

@@ -420,3 +420,109 @@ fn parse_errors() {
         Some("x")
     );
 }
+
+/// Observed with `kubectl kustomize` (v5.6): `[k=v]` values are unanchored regular
+/// expressions, missing list elements are appended, and fields "created" below an explicit
+/// null are silently lost.
+#[test]
+fn list_matching_and_nulls_follow_kyaml() {
+    let m = apply_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: src\ndata:\n  s: new\n---\n\
+         apiVersion: v1\nkind: Thing\nmetadata:\n  name: tgt\nspec:\n  e:\n  n: null\n  c:\n  - name: app\n    image: a\n\
+         \x20 - name: myapp\n    image: b\n  - name: other\n    image: c\n  args: [\"--x=1\", \"--y=2\"]\n",
+        "source: {kind: ConfigMap, fieldPath: data.s}
+targets:
+- select: {kind: Thing}
+  fieldPaths:
+  - spec.c.[name=app].image
+  - spec.args.[=--y.*]
+  - spec.e.x
+  - spec.n.y.z
+  - spec.c.[name=zzz].image
+  options: {create: true}
+",
+    )
+    .expect("applies");
+    let expected = krust_yaml::parse_one(
+        "e: null\nn: null\nargs: [--x=1, new]\nc:\n- {name: app, image: new}\n- {name: myapp, image: new}\n\
+         - {name: other, image: c}\n- {name: zzz, image: new}\n",
+    )
+    .expect("yaml");
+    assert_eq!(m.resources()[1].value.get("spec"), Some(&expected));
+}
+
+/// Differential scenarios: `(name prefix, resources, replacements)`. Run against the real
+/// kustomize with `cargo test -p krust-kustomize --lib differential -- --ignored` on a machine
+/// with `kubectl.1.33` (kustomize v5.6, whose selectors are exact names rather than regexes).
+const DIFFERENTIAL: &[(&str, &str, &str)] = &[
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.m}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.lst, spec.mp, spec.made.0.x]\n    options: {create: true}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s, options: {delimiter: '0', index: 1}}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.s, spec.i]\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.lst.2, spec.lst.0]\n    options: {create: true}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.lst.5]\n    options: {create: true}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.s]\n    options: {delimiter: 'l', index: 5}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.nope}\n  targets:\n  - select: {kind: Thing}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.m.x}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.s, spec.f]\n"),
+    ("", TYPED, "- source: {kind: Thing, fieldPath: spec.lst.-}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.w]\n"),
+    ("", TYPED, "- source:\n    kind: Thing\n    fieldPath: spec.lst.[=b]\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.w]\n"),
+    ("pre-", TYPED, "- source: {kind: ConfigMap, name: src, fieldPath: data.w}\n  targets:\n  - select: {name: tgt}\n    fieldPaths: [spec.s]\n  - select: {name: pre-tgt}\n    fieldPaths: [spec.new]\n    options: {create: true}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.w}\n  targets:\n  - select: {kind: Thing}\n- source: {name: abc, fieldPath: metadata.name}\n  targets:\n  - select: {name: src}\n    fieldPaths: [data.w]\n"),
+    ("", TYPED, "- source: {kind: ConfigMap}\n  targets:\n  - select: {kind: Thing}\n    reject: [{name: tgt}]\n  - select: {labelSelector: 'x in (y)'}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: metadata.name}\n  targets:\n  - select: {version: v1}\n    fieldPaths: [metadata.annotations.seen]\n    options: {create: true, delimiter: '/', index: 0}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.mp.k.deeper]\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.s]\n    options: {delimiter: ','}\n"),
+];
+
+#[test]
+#[ignore = "needs kubectl.1.33 on PATH"]
+fn differential_against_kubectl() {
+    let base = std::env::temp_dir().join(format!("krust-repl-diff-{}", std::process::id()));
+    let mut failures = Vec::new();
+    for (i, (prefix, resources, reps)) in DIFFERENTIAL.iter().enumerate() {
+        let dir = base.join(i.to_string());
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        std::fs::write(dir.join("res.yaml"), resources).expect("write");
+        let indented: String = reps.lines().map(|l| format!("{l}\n")).collect();
+        std::fs::write(
+            dir.join("kustomization.yaml"),
+            format!("resources: [res.yaml]\nnamePrefix: '{prefix}'\nsortOptions: {{order: fifo}}\nreplacements:\n{indented}"),
+        )
+        .expect("write");
+        let out = std::process::Command::new("kubectl.1.33")
+            .args(["kustomize"])
+            .arg(&dir)
+            .output()
+            .expect("kubectl.1.33 runs");
+        let mut mine = resmap_of(docs(resources));
+        if !prefix.is_empty() {
+            rename(&mut mine, prefix, "");
+        }
+        let ours = parse_replacement_file(reps).and_then(|r| apply_replacements(&mut mine, &r));
+        let theirs = String::from_utf8_lossy(&out.stdout).to_string();
+        let their_err = String::from_utf8_lossy(&out.stderr).to_string();
+        match (ours, out.status.success()) {
+            (Ok(()), true) => {
+                let ours = krust_yaml::documents_to_string(values(&mine).iter());
+                if ours != theirs {
+                    failures.push(format!(
+                        "#{i}: outputs differ\nkustomize:\n{theirs}\nkrust:\n{ours}"
+                    ));
+                }
+            }
+            (Err(e), false) => {
+                let ours = e.to_string();
+                let head = ours.split(" (in ").next().unwrap_or(&ours);
+                if !their_err.contains(head) {
+                    failures.push(format!(
+                        "#{i}: errors differ\nkustomize: {their_err}\nkrust: {ours}"
+                    ));
+                }
+            }
+            (Ok(()), false) => failures.push(format!("#{i}: kustomize failed: {their_err}")),
+            (Err(e), true) => {
+                failures.push(format!("#{i}: krust failed: {e}\nkustomize:\n{theirs}"))
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&base);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
