@@ -28,17 +28,16 @@ fn placeholder_compiles() {
     );
 }
 
-/// Differential harness (not run by default): every sub-directory of `$KRUST_PATCH_CASES` is a
-/// kustomization with `resources:` files and patch fields; the patch module's result is
+/// Differential cases: every sub-directory of `testdata/cases` (or of `$KRUST_PATCH_CASES`) is
+/// a kustomization with `resources:` files and patch fields; the patch module's result is
 /// compared with `expected.yaml` (the output of `kubectl.1.33 kustomize` with
-/// `sortOptions: {order: fifo}`) or `expected_error.txt` (a substring).
+/// `sortOptions: {order: fifo}`) or `expected_error.txt` (a substring). `testdata/mk.py`
+/// regenerates them.
 #[test]
-#[ignore]
 fn differential_cases() {
-    let Ok(root) = std::env::var("KRUST_PATCH_CASES") else {
-        eprintln!("KRUST_PATCH_CASES not set");
-        return;
-    };
+    let root = std::env::var("KRUST_PATCH_CASES").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/patch/testdata/cases").to_string()
+    });
     let mut failed = Vec::new();
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .expect("case dir")
@@ -63,12 +62,33 @@ fn differential_cases() {
 }
 
 fn run_case(dir: &std::path::Path) -> Result<String, String> {
+    let resmap = build_dir(dir)?;
+    Ok(krust_yaml::documents_to_string(
+        resmap.resources().iter().map(|r| &r.value),
+    ))
+}
+
+/// A minimal build for the harness: resources (files and directories, recursively) and the
+/// three patch fields, in kustomize's order.
+fn build_dir(dir: &std::path::Path) -> Result<ResMap, String> {
     let read = |p: &str| std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string());
-    let k = y(&read("kustomization.yaml")?);
+    let ktext = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .find_map(|f| read(f).ok())
+        .ok_or_else(|| format!("no kustomization in {}", dir.display()))?;
+    let k = y(&ktext);
     let mut resmap = ResMap::new();
     if let Some(Value::Seq(rs)) = k.get("resources") {
         for r in rs {
-            let text = read(r.as_str().unwrap_or(""))?;
+            let rel = r.as_str().unwrap_or("");
+            let path = dir.join(rel);
+            if path.is_dir() {
+                for res in build_dir(&path)?.into_resources() {
+                    resmap.push(res);
+                }
+                continue;
+            }
+            let text = read(rel)?;
             for d in parse_documents(&text).map_err(|e| e.to_string())? {
                 if !d.value.is_null() {
                     resmap.push(Resource::new(d.value, Default::default()));
@@ -122,7 +142,79 @@ fn run_case(dir: &std::path::Path) -> Result<String, String> {
             apply_json6902_patch(&mut resmap, &ops, &target).map_err(|e| e.to_string())?;
         }
     }
-    Ok(krust_yaml::documents_to_string(
-        resmap.resources().iter().map(|r| &r.value),
-    ))
+    Ok(resmap)
+}
+
+/// Conformance cases of the shared corpus that use only resources and patches (not run by
+/// default; set `KRUST_CORPUS` to the corpus directory).
+#[test]
+#[ignore]
+fn corpus_patch_cases() {
+    let Ok(root) = std::env::var("KRUST_CORPUS") else {
+        eprintln!("KRUST_CORPUS not set");
+        return;
+    };
+    // Cases that need more than patching (duplicate-id checks, the load restrictor, name
+    // references) are left to the pipeline's conformance runner.
+    let needs_pipeline = [
+        "TestIssue1251_CompositeDiamond_Failure",
+        "TestIssue1251_Patches_ProdVsDev_Failure",
+        "TestNameReferenceAfterGvknChange",
+    ];
+    let allowed = [
+        "resources",
+        "patches",
+        "patch-target",
+        "inline-patch",
+        "patchesStrategicMerge(legacy)",
+        "patchesJson6902(legacy)",
+        "error-case",
+    ];
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("corpus dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let (mut pass, mut fail) = (0, Vec::new());
+    for dir in dirs {
+        let Ok(cj) = std::fs::read_to_string(dir.join("case.json")) else {
+            continue;
+        };
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if needs_pipeline.contains(&name) {
+            continue;
+        }
+        let cj = y(&cj);
+        let features: Vec<&str> = cj
+            .get("features")
+            .and_then(Value::as_seq)
+            .map(|s| s.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let patchy = features.iter().any(|f| f.starts_with("patch"));
+        if !patchy || !features.iter().all(|f| allowed.contains(f)) {
+            continue;
+        }
+        let build = dir
+            .join("input")
+            .join(cj.str_at(&["build_dir"]).unwrap_or("."));
+        let got = run_case(&build);
+        let exp = std::fs::read_to_string(dir.join("expected.yaml"));
+        let err = std::fs::read_to_string(dir.join("expected_error.txt"));
+        let ok = match (&got, exp, err) {
+            (Ok(g), Ok(e), _) => *g == e,
+            (Err(g), _, Ok(e)) => e
+                .lines()
+                .filter_map(|l| l.strip_prefix("contains: "))
+                .all(|c| g.contains(c)),
+            _ => false,
+        };
+        if ok {
+            pass += 1;
+        } else {
+            fail.push(format!("{}: {:?}", dir.display(), got));
+        }
+    }
+    eprintln!("corpus patch cases: {pass} passed, {} failed", fail.len());
+    assert!(fail.is_empty(), "{}", fail.join("\n\n"));
 }
