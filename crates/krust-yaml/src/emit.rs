@@ -1,28 +1,53 @@
 //! The emitter: prints a [`Value`] exactly as `kustomize build` prints a resource.
 //!
 //! kustomize serialises each resource to JSON and converts that JSON to YAML with the go-yaml v2
-//! encoder. The visible consequences, all reproduced here:
+//! encoder (`sigs.k8s.io/yaml.JSONToYAML`). The visible consequences, all reproduced here:
 //! - mapping keys in go-yaml's "natural" order (digit runs compare numerically, non-letters sort
 //!   before letters);
 //! - block style with 2-space indentation, sequences inside mappings not indented;
 //! - empty collections as `{}` / `[]`;
-//! - strings quoted only when a plain scalar would read back as another type or is not allowed,
-//!   single quotes preferred over double quotes, `|` literal blocks for multi-line text;
+//! - strings quoted only when a plain scalar would read back as another type (YAML 1.1 rules:
+//!   `yes`, `on`, `1:20`, `2001-12-14`, …) or is not allowed, single quotes preferred over double
+//!   quotes, `|` literal blocks for multi-line text, keys longer than 128 bytes or spanning lines
+//!   written as explicit `? key` entries;
 //! - plain and quoted scalars folded at spaces once the line passes 80 columns;
+//! - characters outside go-yaml's printable set (C0/C1 controls, U+FEFF, anything beyond the
+//!   Basic Multilingual Plane) escaped in double quotes;
 //! - numbers as JSON numbers read back by go-yaml (integral floats print as integers).
+//!
+//! [`check_printable`] reports the values kustomize cannot print at all (NaN and infinities,
+//! characters its YAML reader rejects).
 
 use std::cmp::Ordering;
 
-use crate::value::Value;
+use crate::resolve::v2_needs_quotes;
+use crate::value::{Mapping, Value};
 
 const BEST_WIDTH: usize = 80;
-const BEST_INDENT: usize = 2;
+const BEST_INDENT: isize = 2;
+/// go-yaml writes a key as an explicit `? key` entry when it is longer than this many bytes.
+const MAX_SIMPLE_KEY_BYTES: usize = 128;
 
 /// Emits one document (no leading `---`), ending with a newline.
 pub fn to_string(value: &Value) -> String {
-    let mut e = Emitter::default();
-    e.emit_document(value);
-    e.out
+    let mut out = String::new();
+    write_document(&mut out, value);
+    out
+}
+
+/// Appends one document (no leading `---`, ending with a newline) to `out`.
+pub fn write_document(out: &mut String, value: &Value) {
+    let mut e = Emitter {
+        out,
+        column: 0,
+        indent: -1,
+        whitespace: true,
+        indention: true,
+    };
+    e.node(value, Ctx::ROOT);
+    // Document end: go-yaml's `write_indent` at column 0.
+    e.indent = -1;
+    e.write_indent();
 }
 
 /// Emits several documents joined by `---` lines, as `kustomize build` prints a resource list.
@@ -32,25 +57,162 @@ pub fn documents_to_string<'a>(values: impl IntoIterator<Item = &'a Value>) -> S
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&to_string(v));
+        write_document(&mut out, v);
     }
     out
 }
 
-/// go-yaml's ordering of mapping keys (its `keyList.Less` for string keys).
-pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    let mut i = 0;
-    while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
-            i += 1;
+/// Why kustomize could not print a value (its JSON or YAML stage refuses it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct EmitError {
+    /// Where the value sits, as dotted keys and `[index]` (e.g. `spec.ports[0].name`).
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Checks that kustomize could print `value`: no NaN or infinite floats (Go's JSON encoder
+/// rejects them) and no characters go-yaml's reader rejects when it reads the JSON back
+/// (DEL, C1 controls other than NEL, U+FFFE, U+FFFF), in keys or strings.
+pub fn check_printable(value: &Value) -> Result<(), EmitError> {
+    let mut path = String::new();
+    check_node(value, &mut path)
+}
+
+fn check_node(value: &Value, path: &mut String) -> Result<(), EmitError> {
+    let fail = |path: &str, message: String| EmitError {
+        path: if path.is_empty() {
+            "<root>".into()
+        } else {
+            path.to_string()
+        },
+        message,
+    };
+    match value {
+        Value::Float(f) if !f.is_finite() => {
+            let shown = if f.is_nan() {
+                "NaN"
+            } else if *f > 0.0 {
+                "+Inf"
+            } else {
+                "-Inf"
+            };
+            Err(fail(path, format!("json: unsupported value: {shown}")))
+        }
+        Value::String(s) if s.chars().any(json_yaml_rejects) => Err(fail(
+            path,
+            "yaml: control characters are not allowed".into(),
+        )),
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_node(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Map(m) => {
+            for (k, v) in m {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if k.chars().any(json_yaml_rejects) {
+                    return Err(fail(
+                        path,
+                        "yaml: control characters are not allowed".into(),
+                    ));
+                }
+                check_node(v, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A string as go-yaml v2 reads it back from Go's JSON text: JSON leaves NEL (U+0085) unescaped
+/// and YAML 1.1 takes it for a line break inside the double-quoted scalar, so it is folded away
+/// with the spaces around it (one break becomes a space, further breaks become `\n`).
+fn fold_json_nel(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\u{85}') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != ' ' && c != '\u{85}' {
+            out.push(c);
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        // A run of spaces and NELs: spaces only survive when no NEL follows them.
+        let mut spaces = 0usize;
+        let mut breaks = 0usize;
+        let mut cur = Some(c);
+        while let Some(x) = cur {
+            match x {
+                ' ' if breaks == 0 => spaces += 1,
+                ' ' => {}
+                _ => breaks += 1,
+            }
+            cur = chars.next_if(|n| *n == ' ' || *n == '\u{85}');
+        }
+        match breaks {
+            0 => out.extend(std::iter::repeat_n(' ', spaces)),
+            1 => out.push(' '),
+            n => out.extend(std::iter::repeat_n('\n', n - 1)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Characters Go's JSON encoder leaves raw and go-yaml's reader then refuses.
+fn json_yaml_rejects(c: char) -> bool {
+    matches!(c, '\u{7F}'..='\u{84}' | '\u{86}'..='\u{9F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// go-yaml's ordering of mapping keys (its `keyList.Less` for string keys): runs of digits
+/// compare as numbers, letters compare by code point, and a non-letter sorts before a letter.
+pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        natural_cmp(a.as_bytes(), b.as_bytes(), |c: &u8| char::from(*c))
+    } else {
+        let ar: Vec<char> = a.chars().collect();
+        let br: Vec<char> = b.chars().collect();
+        natural_cmp(&ar, &br, |c: &char| *c)
+    }
+}
+
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        c.is_alphabetic() && !c.is_numeric()
+    }
+}
+
+fn is_digit(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_digit()
+    } else {
+        c.is_numeric() && !c.is_alphabetic()
+    }
+}
+
+fn natural_cmp<T: PartialEq>(ar: &[T], br: &[T], ch: impl Fn(&T) -> char) -> Ordering {
+    let digit_value = |c: char| (c as i64).wrapping_sub('0' as i64);
+    for i in 0..ar.len().min(br.len()) {
+        if ar[i] == br[i] {
+            continue;
+        }
+        let (ac, bc) = (ch(&ar[i]), ch(&br[i]));
+        let (al, bl) = (is_letter(ac), is_letter(bc));
         if al && bl {
-            return ar[i].cmp(&br[i]);
+            return ac.cmp(&bc);
         }
         if al || bl {
             // The non-letter sorts first.
@@ -60,13 +222,15 @@ pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
                 Ordering::Greater
             };
         }
-        let mut an: i128 = 0;
-        let mut bn: i128 = 0;
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
-                j -= 1;
-                if ar[j] != '0' {
+        let (mut an, mut bn): (i64, i64) = (0, 0);
+        if ac == '0' || bc == '0' {
+            // A zero inside a number that already has a non-zero digit still counts as part of it.
+            for j in (0..i).rev() {
+                let c = ch(&ar[j]);
+                if !is_digit(c) {
+                    break;
+                }
+                if c != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -74,17 +238,13 @@ pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .saturating_mul(10)
-                .saturating_add(ar[ai] as i128 - '0' as i128);
+        while ai < ar.len() && is_digit(ch(&ar[ai])) {
+            an = an.wrapping_mul(10).wrapping_add(digit_value(ch(&ar[ai])));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .saturating_mul(10)
-                .saturating_add(br[bi] as i128 - '0' as i128);
+        while bi < br.len() && is_digit(ch(&br[bi])) {
+            bn = bn.wrapping_mul(10).wrapping_add(digit_value(ch(&br[bi])));
             bi += 1;
         }
         if an != bn {
@@ -93,12 +253,20 @@ pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
         if ai != bi {
             return ai.cmp(&bi);
         }
-        return ar[i].cmp(&br[i]);
+        return ac.cmp(&bc);
     }
     ar.len().cmp(&br.len())
 }
 
 /// Formats a float as the JSON → go-yaml v2 round trip prints it.
+///
+/// Go's JSON encoder writes an integral float below 1e21 in positional notation from its shortest
+/// round-trip digits (`-9.223372036854776e18` becomes `-9223372036854776000`); go-yaml v2 reads that
+/// back as an integer when it fits in 64 bits and prints it as such, otherwise as a float in
+/// `strconv.FormatFloat(f, 'g', -1, 64)` form (`1e+21`, `1.2345675e+06`, `1e-07`).
+///
+/// The value model keeps integers between 2^63 and 2^64 (Go's `uint64`) as floats, so an
+/// integral float in that range is printed as the unsigned integer it holds.
 pub fn format_float(f: f64) -> String {
     if f.is_nan() {
         return ".nan".into();
@@ -111,15 +279,39 @@ pub fn format_float(f: f64) -> String {
         };
     }
     if f == f.trunc() && f.abs() < 1e21 {
-        // JSON prints it without a fraction; go-yaml reads it back as an integer when it fits.
-        if f >= i64::MIN as f64 && f < i64::MAX as f64 {
-            return format!("{}", f as i64);
+        if (9_223_372_036_854_775_808.0..18_446_744_073_709_551_616.0).contains(&f) {
+            return (f as u64).to_string();
         }
-        if f >= 0.0 && f < u64::MAX as f64 {
-            return format!("{}", f as u64);
+        let json = json_integral(f);
+        if let Ok(i) = json.parse::<i64>() {
+            return i.to_string();
+        }
+        if let Ok(u) = json.parse::<u64>() {
+            return u.to_string();
         }
     }
     go_format_g(f)
+}
+
+/// Go's JSON text for an integral float below 1e21: shortest digits, padded with zeros.
+fn json_integral(f: f64) -> String {
+    let sci = format!("{:e}", f);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: usize = exp.parse().unwrap_or(0);
+    let mut out = String::with_capacity(exp + 2);
+    let mut digits = 0;
+    for c in mantissa.chars() {
+        if c == '-' {
+            out.push(c);
+        } else if c.is_ascii_digit() {
+            out.push(c);
+            digits += 1;
+        }
+    }
+    for _ in digits..exp + 1 {
+        out.push('0');
+    }
+    out
 }
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
@@ -138,7 +330,7 @@ fn go_format_g(f: f64) -> String {
         out.push('-');
     }
     // Shortest 'g' formatting switches to an exponent outside [1e-4, 1e6).
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
@@ -175,132 +367,6 @@ fn go_format_g(f: f64) -> String {
     out
 }
 
-/// Would go-yaml v2 read this plain scalar back as something other than a string?
-fn resolves_to_non_string(s: &str) -> bool {
-    if s.is_empty() {
-        return true;
-    }
-    match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
-        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
-        | "~" | "null" | "Null" | "NULL" | ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
-        | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | "<<" => return true,
-        _ => {}
-    }
-    let first = s.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return false;
-    }
-    let plain: String = s.chars().filter(|&c| c != '_').collect();
-    if go_v2_int(&plain) || is_v2_float(&plain) {
-        return true;
-    }
-    if first.is_ascii_digit() && crate::parse::looks_like_timestamp(s) {
-        return true;
-    }
-    false
-}
-
-fn go_v2_int(plain: &str) -> bool {
-    let body = plain.strip_prefix(['-', '+']).unwrap_or(plain);
-    if body.is_empty() {
-        return false;
-    }
-    let (radix, digits) =
-        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, r)
-        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (8, r)
-        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (2, r)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..])
-        } else {
-            (10, body)
-        };
-    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
-}
-
-fn is_v2_float(plain: &str) -> bool {
-    // go-yaml v2: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-    let b = plain.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let s = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let int_digits = i - s;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let f = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if int_digits == 0 && i == f {
-            return false;
-        }
-    } else if int_digits == 0 {
-        return false;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        let e = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == e {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
-/// Base-60 floats (`1:20`) that go-yaml v2 quotes for YAML 1.1 readers.
-fn is_base60_float(s: &str) -> bool {
-    // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    if i >= b.len() || !b[i].is_ascii_digit() {
-        return false;
-    }
-    i += 1;
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-        i += 1;
-    }
-    let mut groups = 0;
-    while i < b.len() && b[i] == b':' {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 2 {
-            i += 1;
-        }
-        let n = i - start;
-        if n == 0 || (n == 2 && b[start] > b'5') {
-            return false;
-        }
-        groups += 1;
-    }
-    if groups == 0 {
-        return false;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-            i += 1;
-        }
-    }
-    i == b.len()
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Style {
     Plain,
@@ -309,7 +375,7 @@ enum Style {
     Literal,
 }
 
-#[derive(Default)]
+/// go-yaml's `scalar_data` flags for one scalar.
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -317,8 +383,10 @@ struct Analysis {
     block_allowed: bool,
 }
 
+/// go-yaml's printable set (its `is_printable`, which excludes tab, DEL, C1 controls, U+FEFF and
+/// every character outside the Basic Multilingual Plane).
 fn is_printable(c: char) -> bool {
-    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
         && c != '\u{FEFF}'
 }
 
@@ -326,6 +394,11 @@ fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// go-yaml's `yaml_emitter_analyze_scalar`.
 fn analyze(value: &str) -> Analysis {
     if value.is_empty() {
         return Analysis {
@@ -335,50 +408,30 @@ fn analyze(value: &str) -> Analysis {
             block_allowed: false,
         };
     }
-    let mut block_indicators = false;
-    if value.starts_with("---") || value.starts_with("...") {
-        block_indicators = true;
-    }
-    let chars: Vec<char> = value.chars().collect();
+    let mut block_indicators = value.starts_with("---") || value.starts_with("...");
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
         (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
         (false, false, false, false);
     let (mut line_breaks, mut special) = (false, false);
     let mut preceded_by_ws = true;
-    let n = chars.len();
-    for i in 0..n {
-        let c = chars[i];
-        let followed_by_ws =
-            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
-        if i == 0 {
+    let mut chars = value.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let last = next.is_none();
+        let followed_by_ws = next.is_none_or(is_blank);
+        if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => block_indicators = true,
-                '?' | ':' => {
-                    if followed_by_ws {
-                        block_indicators = true
-                    }
-                }
-                '-' => {
-                    if followed_by_ws {
-                        block_indicators = true
-                    }
-                }
+                '?' | ':' | '-' if followed_by_ws => block_indicators = true,
                 _ => {}
             }
         } else {
             match c {
-                ':' => {
-                    if followed_by_ws {
-                        block_indicators = true
-                    }
-                }
-                '#' => {
-                    if preceded_by_ws {
-                        block_indicators = true
-                    }
-                }
+                ':' if followed_by_ws => block_indicators = true,
+                '#' if preceded_by_ws => block_indicators = true,
                 _ => {}
             }
         }
@@ -386,35 +439,24 @@ fn analyze(value: &str) -> Analysis {
             special = true;
         }
         if c == ' ' {
-            if i == 0 {
-                leading_space = true;
-            }
-            if i + 1 == n {
-                trailing_space = true;
-            }
-            if previous_break {
-                break_space = true;
-            }
+            leading_space |= first;
+            trailing_space |= last;
+            break_space |= previous_break;
             previous_space = true;
             previous_break = false;
         } else if is_break(c) {
             line_breaks = true;
-            if i == 0 {
-                leading_break = true;
-            }
-            if i + 1 == n {
-                trailing_break = true;
-            }
-            if previous_space {
-                space_break = true;
-            }
+            leading_break |= first;
+            trailing_break |= last;
+            space_break |= previous_space;
             previous_space = false;
             previous_break = true;
         } else {
             previous_space = false;
             previous_break = false;
         }
-        preceded_by_ws = matches!(c, ' ' | '\t') || is_break(c);
+        preceded_by_ws = is_blank(c) || is_break(c) || c == '\0';
+        first = false;
     }
     let mut a = Analysis {
         multiline: line_breaks,
@@ -443,20 +485,58 @@ fn analyze(value: &str) -> Analysis {
     a
 }
 
-#[derive(Default)]
-struct Emitter {
-    out: String,
-    column: usize,
-    /// Only spaces/indicators written since the last line break (go-yaml's `indention`).
-    indention: bool,
-    /// The last character written is white space (go-yaml's `whitespace`).
-    whitespace: bool,
+/// Where a node sits (go-yaml's `root_context`, `mapping_context`, `simple_key_context`).
+#[derive(Clone, Copy)]
+struct Ctx {
+    mapping: bool,
+    simple_key: bool,
 }
 
-impl Emitter {
+impl Ctx {
+    const ROOT: Ctx = Ctx {
+        mapping: false,
+        simple_key: false,
+    };
+    const SEQUENCE: Ctx = Ctx {
+        mapping: false,
+        simple_key: false,
+    };
+    const MAPPING_VALUE: Ctx = Ctx {
+        mapping: true,
+        simple_key: false,
+    };
+    const SIMPLE_KEY: Ctx = Ctx {
+        mapping: true,
+        simple_key: true,
+    };
+    const COMPLEX_KEY: Ctx = Ctx {
+        mapping: true,
+        simple_key: false,
+    };
+}
+
+/// The state go-yaml's block emitter keeps between writes.
+struct Emitter<'o> {
+    out: &'o mut String,
+    /// Characters written on the current line.
+    column: usize,
+    /// Indentation of the current block (go-yaml's `indent`, -1 before the root node).
+    indent: isize,
+    /// The last character written is white space.
+    whitespace: bool,
+    /// Only indentation and indicators written since the last line break.
+    indention: bool,
+}
+
+impl Emitter<'_> {
     fn put(&mut self, c: char) {
         self.out.push(c);
         self.column += 1;
+    }
+
+    fn put_ascii(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.column += s.len();
     }
 
     fn put_break(&mut self) {
@@ -464,9 +544,14 @@ impl Emitter {
         self.column = 0;
     }
 
-    fn write_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.put(c);
+    /// go-yaml's `write_break`: `\n` starts a new line; other break characters are written as
+    /// they are and also reset the column.
+    fn write_break(&mut self, c: char) {
+        if c == '\n' {
+            self.put_break();
+        } else {
+            self.out.push(c);
+            self.column = 0;
         }
     }
 
@@ -474,12 +559,13 @@ impl Emitter {
         if need_ws && !self.whitespace {
             self.put(' ');
         }
-        self.write_str(ind);
+        self.put_ascii(ind);
         self.whitespace = is_ws;
         self.indention = self.indention && is_indention;
     }
 
-    fn write_indent(&mut self, indent: usize) {
+    fn write_indent(&mut self) {
+        let indent = self.indent.max(0) as usize;
         if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.put_break();
         }
@@ -490,87 +576,88 @@ impl Emitter {
         self.indention = true;
     }
 
-    fn emit_document(&mut self, value: &Value) {
-        self.indention = true;
-        self.whitespace = true;
-        self.node(value, 0, Ctx::Root);
-        // A document always ends with a line break.
-        if !self.out.ends_with('\n') || self.column != 0 {
-            self.put_break();
+    fn increase_indent(&mut self, flow: bool, indentless: bool) {
+        if self.indent < 0 {
+            self.indent = if flow { BEST_INDENT } else { 0 };
+        } else if !indentless {
+            self.indent += BEST_INDENT;
         }
     }
 
-    fn node(&mut self, value: &Value, indent: usize, ctx: Ctx) {
+    fn node(&mut self, value: &Value, ctx: Ctx) {
         match value {
-            Value::Map(m) if !m.is_empty() => self.block_mapping(m, indent, ctx),
-            Value::Seq(s) if !s.is_empty() => self.block_sequence(s, indent, ctx),
+            Value::Map(m) if !m.is_empty() => self.block_mapping(m),
+            Value::Seq(s) if !s.is_empty() => self.block_sequence(s, ctx),
             Value::Map(_) => self.write_indicator("{}", true, false, false),
             Value::Seq(_) => self.write_indicator("[]", true, false, false),
-            Value::Null => self.scalar("null", Style::Plain, indent, false),
-            Value::Bool(b) => self.scalar(
-                if *b { "true" } else { "false" },
-                Style::Plain,
-                indent,
-                false,
-            ),
-            Value::Int(i) => self.scalar(&i.to_string(), Style::Plain, indent, false),
-            Value::Float(f) => self.scalar(&format_float(*f), Style::Plain, indent, false),
-            Value::String(s) => self.string(s, indent, false),
+            Value::Null => self.scalar("null", Style::Plain, ctx),
+            Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, ctx),
+            Value::Int(i) => {
+                let mut buf = IntBuf::default();
+                self.scalar(buf.format(*i), Style::Plain, ctx)
+            }
+            Value::Float(f) => self.scalar(&format_float(*f), Style::Plain, ctx),
+            Value::String(s) => self.string(s, ctx),
         }
     }
 
-    /// `indent` is the indentation of the enclosing block; scalars continue at `indent + 2`.
-    fn string(&mut self, s: &str, indent: usize, simple_key: bool) {
+    /// go-yaml v2's `stringv`: a literal block for multi-line text, plain when the text would
+    /// read back as a string, double quotes otherwise.
+    fn string(&mut self, s: &str, ctx: Ctx) {
+        let folded = fold_json_nel(s);
+        let s: &str = &folded;
         let requested = if s.contains('\n') {
             Style::Literal
-        } else if !resolves_to_non_string(s) && !is_base60_float(s) {
-            Style::Plain
-        } else {
+        } else if v2_needs_quotes(s) {
             Style::Double
+        } else {
+            Style::Plain
         };
-        self.scalar(s, requested, indent, simple_key);
+        self.scalar(s, requested, ctx);
     }
 
-    fn scalar(&mut self, s: &str, requested: Style, indent: usize, simple_key: bool) {
+    fn scalar(&mut self, s: &str, requested: Style, ctx: Ctx) {
         let a = analyze(s);
+        self.scalar_analyzed(s, requested, ctx, &a);
+    }
+
+    fn scalar_analyzed(&mut self, s: &str, requested: Style, ctx: Ctx, a: &Analysis) {
         let mut style = requested;
-        if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && simple_key)) {
+        if ctx.simple_key && a.multiline {
+            style = Style::Double;
+        }
+        if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && ctx.simple_key)) {
             style = Style::Single;
         }
         if style == Style::Single && !a.single_quoted_allowed {
             style = Style::Double;
         }
-        if style == Style::Literal && (!a.block_allowed || simple_key) {
+        if style == Style::Literal && (!a.block_allowed || ctx.simple_key) {
             style = Style::Double;
         }
-        let _ = a.multiline;
-        let indent = if simple_key {
-            indent
-        } else {
-            indent + BEST_INDENT
-        };
-        let allow_breaks = !simple_key;
+        let saved = self.indent;
+        self.increase_indent(true, false);
+        let allow_breaks = !ctx.simple_key;
         match style {
-            Style::Plain => self.write_plain(s, indent, allow_breaks),
-            Style::Single => self.write_single(s, indent, allow_breaks),
-            Style::Double => self.write_double(s, indent, allow_breaks),
-            Style::Literal => self.write_literal(s, indent),
+            Style::Plain => self.write_plain(s, allow_breaks),
+            Style::Single => self.write_single(s, allow_breaks),
+            Style::Double => self.write_double(s, allow_breaks),
+            Style::Literal => self.write_literal(s),
         }
+        self.indent = saved;
     }
 
-    fn write_plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+    fn write_plain(&mut self, s: &str, allow_breaks: bool) {
         if !self.whitespace {
             self.put(' ');
         }
-        let chars: Vec<char> = s.chars().collect();
+        let bytes = s.as_bytes();
         let mut spaces = false;
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
+        for (i, c) in s.char_indices() {
             if c == ' ' {
-                let next_is_space = chars.get(i + 1) == Some(&' ');
+                let next_is_space = bytes.get(i + 1) == Some(&b' ');
                 if allow_breaks && !spaces && self.column > BEST_WIDTH && !next_is_space {
-                    self.write_indent(indent);
+                    self.write_indent();
                 } else {
                     self.put(c);
                 }
@@ -579,31 +666,27 @@ impl Emitter {
                 self.put(c);
                 spaces = false;
             }
-            i += 1;
         }
         self.whitespace = false;
         self.indention = false;
     }
 
-    fn write_single(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+    fn write_single(&mut self, s: &str, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
+        let bytes = s.as_bytes();
         let mut spaces = false;
         let mut breaks = false;
-        let n = chars.len();
-        let mut i = 0;
-        while i < n {
-            let c = chars[i];
+        for (i, c) in s.char_indices() {
             if c == ' ' {
-                let next_is_space = chars.get(i + 1) == Some(&' ');
+                let next_is_space = bytes.get(i + 1) == Some(&b' ');
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
                     && i > 0
-                    && i < n - 1
+                    && i + 1 < bytes.len()
                     && !next_is_space
                 {
-                    self.write_indent(indent);
+                    self.write_indent();
                 } else {
                     self.put(c);
                 }
@@ -612,12 +695,12 @@ impl Emitter {
                 if !breaks && c == '\n' {
                     self.put_break();
                 }
-                self.put_break();
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
                 if breaks {
-                    self.write_indent(indent);
+                    self.write_indent();
                 }
                 if c == '\'' {
                     self.put('\'');
@@ -627,20 +710,16 @@ impl Emitter {
                 spaces = false;
                 breaks = false;
             }
-            i += 1;
         }
         self.write_indicator("'", false, false, false);
     }
 
-    fn write_double(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+    fn write_double(&mut self, s: &str, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
-        let n = chars.len();
+        let bytes = s.as_bytes();
         let mut spaces = false;
-        let mut i = 0;
-        while i < n {
-            let c = chars[i];
-            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
+        for (i, c) in s.char_indices() {
+            if !is_printable(c) || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
                     '\0' => self.put('0'),
@@ -655,7 +734,6 @@ impl Emitter {
                     '"' => self.put('"'),
                     '\\' => self.put('\\'),
                     '\u{85}' => self.put('N'),
-                    '\u{A0}' => self.put('_'),
                     '\u{2028}' => self.put('L'),
                     '\u{2029}' => self.put('P'),
                     other => {
@@ -668,14 +746,26 @@ impl Emitter {
                             ('U', 8)
                         };
                         self.put(prefix);
-                        self.write_str(&format!("{:0width$X}", v, width = width));
+                        for k in (0..width).rev() {
+                            let digit = (v >> (4 * k)) & 0xF;
+                            self.put(
+                                char::from_digit(digit, 16)
+                                    .unwrap_or('0')
+                                    .to_ascii_uppercase(),
+                            );
+                        }
                     }
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < n - 1 {
-                    self.write_indent(indent);
-                    if chars.get(i + 1) == Some(&' ') {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i + 1 < bytes.len()
+                {
+                    self.write_indent();
+                    if bytes.get(i + 1) == Some(&b' ') {
                         self.put('\\');
                     }
                 } else {
@@ -686,39 +776,39 @@ impl Emitter {
                 self.put(c);
                 spaces = false;
             }
-            i += 1;
         }
         self.write_indicator("\"", false, false, false);
     }
 
-    fn write_literal(&mut self, s: &str, indent: usize) {
+    fn write_literal(&mut self, s: &str) {
         self.write_indicator("|", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
-        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
-            self.write_indicator(&BEST_INDENT.to_string(), false, false, false);
+        let first = s.chars().next();
+        if first.is_some_and(|c| c == ' ' || is_break(c)) {
+            self.write_indicator("2", false, false, false);
         }
-        let chomp = match chars.last() {
-            None => Some('-'),
-            Some(&last) if !is_break(last) => Some('-'),
-            Some(_) if chars.len() == 1 => Some('+'),
-            Some(_) if is_break(chars[chars.len() - 2]) => Some('+'),
-            Some(_) => None,
+        let mut rev = s.chars().rev();
+        let chomp = match (rev.next(), rev.next()) {
+            (None, _) => Some("-"),
+            (Some(last), _) if !is_break(last) => Some("-"),
+            (Some(_), None) => Some("+"),
+            (Some(_), Some(prev)) if is_break(prev) => Some("+"),
+            _ => None,
         };
         if let Some(ch) = chomp {
-            self.write_indicator(&ch.to_string(), false, false, false);
+            self.write_indicator(ch, false, false, false);
         }
         self.put_break();
         self.indention = true;
         self.whitespace = true;
         let mut breaks = true;
-        for &c in &chars {
+        for c in s.chars() {
             if is_break(c) {
-                self.put_break();
+                self.write_break(c);
                 self.indention = true;
                 breaks = true;
             } else {
                 if breaks {
-                    self.write_indent(indent);
+                    self.write_indent();
                 }
                 self.put(c);
                 self.indention = false;
@@ -729,42 +819,78 @@ impl Emitter {
         // parent column continues on the fresh line without an extra break.
     }
 
-    fn block_mapping(&mut self, m: &crate::value::Mapping, indent: usize, ctx: Ctx) {
-        let inner = match ctx {
-            Ctx::Root => 0,
-            _ => indent + BEST_INDENT,
-        };
-        let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort_by(|a, b| natural_key_cmp(a, b));
-        for key in keys {
-            self.write_indent(inner);
-            self.string(key, inner, true);
-            self.write_indicator(":", false, false, false);
-            let value = &m[key.as_str()];
-            self.node(value, inner, Ctx::MappingValue);
+    fn block_mapping(&mut self, m: &Mapping) {
+        let saved = self.indent;
+        self.increase_indent(false, false);
+        let mut entries: Vec<(std::borrow::Cow<'_, str>, &Value)> =
+            m.iter().map(|(k, v)| (fold_json_nel(k), v)).collect();
+        entries.sort_by(|a, b| natural_key_cmp(&a.0, &b.0));
+        for (key, value) in entries {
+            let key: &str = &key;
+            self.write_indent();
+            let a = analyze(key);
+            if !a.multiline && key.len() <= MAX_SIMPLE_KEY_BYTES {
+                self.string_analyzed(key, Ctx::SIMPLE_KEY, &a);
+                self.write_indicator(":", false, false, false);
+            } else {
+                self.write_indicator("?", true, false, true);
+                self.string_analyzed(key, Ctx::COMPLEX_KEY, &a);
+                self.write_indent();
+                self.write_indicator(":", true, false, true);
+            }
+            self.node(value, Ctx::MAPPING_VALUE);
         }
+        self.indent = saved;
     }
 
-    fn block_sequence(&mut self, s: &[Value], indent: usize, ctx: Ctx) {
-        let inner = match ctx {
-            Ctx::Root => 0,
-            // Sequences that are mapping values are not indented.
-            Ctx::MappingValue => indent,
-            Ctx::SequenceItem => indent + BEST_INDENT,
+    /// `s` has been passed through [`fold_json_nel`] and analysed already.
+    fn string_analyzed(&mut self, s: &str, ctx: Ctx, a: &Analysis) {
+        let requested = if s.contains('\n') {
+            Style::Literal
+        } else if v2_needs_quotes(s) {
+            Style::Double
+        } else {
+            Style::Plain
         };
-        for item in s {
-            self.write_indent(inner);
+        self.scalar_analyzed(s, requested, ctx, a);
+    }
+
+    fn block_sequence(&mut self, items: &[Value], ctx: Ctx) {
+        let saved = self.indent;
+        self.increase_indent(false, ctx.mapping && !self.indention);
+        for item in items {
+            self.write_indent();
             self.write_indicator("-", true, false, true);
-            self.node(item, inner, Ctx::SequenceItem);
+            self.node(item, Ctx::SEQUENCE);
         }
+        self.indent = saved;
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Ctx {
-    Root,
-    MappingValue,
-    SequenceItem,
+/// A stack buffer for printing an `i64` without allocating.
+#[derive(Default)]
+struct IntBuf {
+    buf: [u8; 20],
+}
+
+impl IntBuf {
+    fn format(&mut self, i: i64) -> &str {
+        let mut n = i.unsigned_abs();
+        let mut pos = self.buf.len();
+        loop {
+            pos -= 1;
+            self.buf[pos] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if i < 0 {
+            pos -= 1;
+            self.buf[pos] = b'-';
+        }
+        std::str::from_utf8(&self.buf[pos..]).unwrap_or("0")
+    }
 }
 
 #[cfg(test)]
@@ -781,6 +907,7 @@ mod tests {
         assert_eq!(natural_key_cmp("A_FIRST", "ANOTHER"), Ordering::Less);
         assert_eq!(natural_key_cmp("a2", "a10"), Ordering::Less);
         assert_eq!(natural_key_cmp("apiVersion", "kind"), Ordering::Less);
+        assert_eq!(natural_key_cmp("é", "z"), Ordering::Greater);
     }
 
     #[test]
@@ -800,6 +927,7 @@ mod tests {
         assert_eq!(roundtrip("a: 1.0"), "a: 1\n");
         assert_eq!(roundtrip("a: |\n  x\n  y\n"), "a: |\n  x\n  y\n");
         assert_eq!(roundtrip("a: \"x\\ty\""), "a: \"x\\ty\"\n");
+        assert_eq!(roundtrip("a: \"\\U0001F600\""), "a: \"\\U0001F600\"\n");
         let long = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. Maecenas suscipit ex non molestie varius.";
         assert_eq!(
             roundtrip(&format!("a:\n  value: {long}\n")),
@@ -808,10 +936,30 @@ mod tests {
     }
 
     #[test]
+    fn long_and_multiline_keys_are_explicit() {
+        let key = "k".repeat(129);
+        assert_eq!(roundtrip(&format!("{key}: v\n")), format!("? {key}\n: v\n"));
+        assert_eq!(
+            roundtrip(&format!("{key}:\n  a: 1\n  b: [x]\n")),
+            format!("? {key}\n: a: 1\n  b:\n  - x\n")
+        );
+        assert_eq!(roundtrip("\"a\\nb\": v\n"), "? |-\n  a\n  b\n: v\n");
+    }
+
+    #[test]
     fn formats_floats_like_go() {
         assert_eq!(format_float(1.5), "1.5");
         assert_eq!(format_float(1e21), "1e+21");
         assert_eq!(format_float(0.00001), "1e-05");
         assert_eq!(format_float(1234.56789), "1234.56789");
+    }
+
+    #[test]
+    fn reports_unprintable_values() {
+        let v = parse_one("a:\n  b: [1, .nan]\n").unwrap();
+        let e = check_printable(&v).unwrap_err();
+        assert_eq!(e.to_string(), "a.b[1]: json: unsupported value: NaN");
+        assert!(check_printable(&Value::from("x\u{7f}")).is_err());
+        assert!(check_printable(&parse_one("a: ok\n").unwrap()).is_ok());
     }
 }

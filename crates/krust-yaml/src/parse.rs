@@ -1,17 +1,25 @@
 //! Multi-document YAML parsing into [`Value`] trees.
 //!
 //! Scalars are resolved the way kustomize's YAML library (go-yaml v3) resolves them when it decodes
-//! into untyped values: YAML 1.2 core booleans and nulls, Go-style integers (`0x`, `0o`, `0b`, the
-//! YAML 1.1 leading-zero octal), floats, and timestamps kept as strings.
+//! into untyped values (see [`crate::resolve`]): YAML 1.2 core booleans and nulls, Go-style
+//! integers (`0x`, `0o`, `0b`, the YAML 1.1 leading-zero octal), floats, and timestamps — which
+//! become the RFC 3339 text kustomize prints for them (`2001-12-14` → `2001-12-14T00:00:00Z`).
+//! Quoted and block scalars are strings; `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`,
+//! `!!timestamp` and `!!binary` (base64, decoded) tags are honoured; other tags leave the text as a
+//! string.
+//!
+//! Mapping keys are kept as their source text (`0x1F: a` has the key `"0x1F"`), as go-yaml does
+//! when it decodes a key into a Go string.
 
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
+use crate::resolve::{decode_base64, go_lossy_utf8, resolve_plain_v3};
 use crate::value::{Mapping, Value};
 
 /// Nodes deeper than this are rejected instead of overflowing the stack.
-const MAX_DEPTH: usize = 512;
+const MAX_DEPTH: usize = 256;
 /// Upper bound on nodes produced by alias expansion (guards against "billion laughs").
 const MAX_ALIAS_NODES: usize = 5_000_000;
 
@@ -36,15 +44,170 @@ pub struct Document {
     pub line: usize,
 }
 
+/// How strictly [`parse_documents_with`] reads a stream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Reject mappings below the document root whose keys are not all strings (`1: x`,
+    /// `true: x`, `~: x`, unquoted timestamps). kustomize reads such a mapping into a Go map with
+    /// non-string keys, which its JSON stage cannot print (`json: unsupported type`), so a
+    /// resource holding one fails to build. Keys of the root mapping are always accepted, as
+    /// their text (go-yaml decodes them into Go strings).
+    pub resource_keys: bool,
+}
+
 /// Parses every document of a YAML stream. Empty documents are returned as `Null`.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, ParseError> {
+    parse_documents_with(text, ParseOptions::default())
+}
+
+/// [`parse_documents`] with options.
+pub fn parse_documents_with(
+    text: &str,
+    options: ParseOptions,
+) -> Result<Vec<Document>, ParseError> {
+    check_characters(text)?;
     let mut builder = Builder {
+        text,
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         alias_budget: MAX_ALIAS_NODES,
         peeked: None,
+        options,
     };
     builder.stream()
+}
+
+/// Parses raw file contents: UTF-8 (an optional BOM is skipped) or UTF-16 with a BOM, as
+/// go-yaml accepts. Invalid encoding is an error carrying the position of the offending byte.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Vec<Document>, ParseError> {
+    parse_bytes_with(bytes, ParseOptions::default())
+}
+
+/// [`parse_bytes`] with options.
+pub fn parse_bytes_with(bytes: &[u8], options: ParseOptions) -> Result<Vec<Document>, ParseError> {
+    let text = decode_text(bytes)?;
+    parse_documents_with(&text, options)
+}
+
+/// Turns file bytes into text the way go-yaml's reader does (UTF-8, or UTF-16 with a BOM).
+pub fn decode_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ParseError> {
+    use std::borrow::Cow;
+    let utf16 = |little: bool| -> Result<Cow<'_, str>, ParseError> {
+        let body = &bytes[2..];
+        if body.len() % 2 != 0 {
+            return Err(position_error(
+                bytes,
+                bytes.len() - 1,
+                "incomplete UTF-16 character",
+            ));
+        }
+        let units = body.chunks_exact(2).map(|c| {
+            if little {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        let mut out = String::with_capacity(body.len() / 2);
+        for (i, r) in char::decode_utf16(units).enumerate() {
+            match r {
+                Ok(c) => out.push(c),
+                Err(_) => {
+                    return Err(position_error(
+                        bytes,
+                        2 + 2 * i,
+                        "invalid UTF-16 surrogate pair",
+                    ))
+                }
+            }
+        }
+        Ok(Cow::Owned(out))
+    };
+    match bytes {
+        [0xFF, 0xFE, ..] => utf16(true),
+        [0xFE, 0xFF, ..] => utf16(false),
+        _ => {
+            let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
+            match std::str::from_utf8(body) {
+                Ok(s) => Ok(Cow::Borrowed(s)),
+                Err(e) => {
+                    let at = bytes.len() - body.len() + e.valid_up_to();
+                    Err(position_error(bytes, at, utf8_problem(&bytes[at..])))
+                }
+            }
+        }
+    }
+}
+
+/// Names what is wrong with the UTF-8 sequence starting `rest`, in go-yaml's words.
+fn utf8_problem(rest: &[u8]) -> &'static str {
+    let lead = rest[0];
+    let width = match lead {
+        0x00..=0x7F => 1,
+        _ if lead & 0xE0 == 0xC0 => 2,
+        _ if lead & 0xF0 == 0xE0 => 3,
+        _ if lead & 0xF8 == 0xF0 => 4,
+        _ => return "invalid leading UTF-8 octet",
+    };
+    if rest.len() < width {
+        return "incomplete UTF-8 octet sequence";
+    }
+    if rest[1..width].iter().any(|b| b & 0xC0 != 0x80) {
+        return "invalid trailing UTF-8 octet";
+    }
+    let mut value = u32::from(lead) & [0x7F, 0x1F, 0x0F, 0x07][width - 1];
+    for b in &rest[1..width] {
+        value = (value << 6) | u32::from(b & 0x3F);
+    }
+    let shortest = match width {
+        1 => true,
+        2 => value >= 0x80,
+        3 => value >= 0x800,
+        _ => value >= 0x10000,
+    };
+    if !shortest {
+        "invalid length of a UTF-8 sequence"
+    } else {
+        "invalid Unicode character"
+    }
+}
+
+/// An error at byte `at` of `bytes`, with its 1-based line and column (in characters).
+fn position_error(bytes: &[u8], at: usize, message: &str) -> ParseError {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = 1 + before.iter().filter(|b| **b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = 1 + String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count();
+    ParseError {
+        line,
+        column,
+        message: message.to_string(),
+    }
+}
+
+/// go-yaml's reader accepts only printable characters plus tab, line feed and carriage return.
+fn check_characters(text: &str) -> Result<(), ParseError> {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    // Fast path: plain ASCII text without control characters.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return Ok(());
+    }
+    match text.char_indices().find(|(_, c)| !allowed(*c)) {
+        None => Ok(()),
+        Some((at, c)) => Err(position_error(
+            text.as_bytes(),
+            at,
+            &format!("control characters are not allowed (U+{:04X})", c as u32),
+        )),
+    }
 }
 
 /// Parses a stream that must hold at most one document; an empty stream gives `Null`.
@@ -63,10 +226,22 @@ pub fn parse_one(text: &str) -> Result<Value, ParseError> {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    anchors: HashMap<usize, Value>,
+    anchors: HashMap<usize, Node>,
     alias_budget: usize,
     peeked: Option<(Event<'a>, Span)>,
+    options: ParseOptions,
+}
+
+/// A parsed node with what mapping keys need to know about it.
+#[derive(Clone)]
+struct Node {
+    value: Value,
+    /// The source text of a scalar (what go-yaml puts in a Go string key).
+    key_text: Option<String>,
+    /// Whether go-yaml's `ShortTag` of the node is `!!str` (or `!!merge`).
+    string_key: bool,
 }
 
 fn err_at(span: &Span, message: impl Into<String>) -> ParseError {
@@ -84,11 +259,22 @@ impl<'a> Builder<'a> {
         }
         match self.parser.next_event() {
             Some(Ok(ev)) => Ok(ev),
-            Some(Err(e)) => Err(ParseError {
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-                message: e.info().to_string(),
-            }),
+            Some(Err(e)) => {
+                let (line, col) = (e.marker().line(), e.marker().col());
+                let message = if e.info().contains("unknown anchor") {
+                    match alias_name_at(self.text, line, col) {
+                        Some(name) => format!("unknown anchor '{name}' referenced"),
+                        None => "unknown anchor referenced".to_string(),
+                    }
+                } else {
+                    e.info().to_string()
+                };
+                Err(ParseError {
+                    line,
+                    column: col + 1,
+                    message,
+                })
+            }
             None => Err(ParseError {
                 line: 0,
                 column: 0,
@@ -114,7 +300,7 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let line = span.start.line();
-                    let value = self.node(ev, span, 0)?;
+                    let value = self.node(ev, span, 0)?.value;
                     let (end, end_span) = self.next()?;
                     if !matches!(end, Event::DocumentEnd) {
                         return Err(err_at(&end_span, "expected end of document"));
@@ -127,35 +313,45 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, value: &Value) {
+    fn remember(&mut self, anchor: usize, node: &Node) {
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, node.clone());
         }
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Value, ParseError> {
+    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, ParseError> {
         if depth > MAX_DEPTH {
-            return Err(err_at(&span, "YAML nesting is too deep"));
+            return Err(err_at(
+                &span,
+                format!("YAML nesting is deeper than {MAX_DEPTH} levels"),
+            ));
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let value =
+                let (value, string_key) =
                     resolve_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(&span, m))?;
-                self.remember(anchor, &value);
-                Ok(value)
+                let node = Node {
+                    value,
+                    key_text: Some(text.into_owned()),
+                    string_key,
+                };
+                self.remember(anchor, &node);
+                Ok(node)
             }
             Event::Alias(id) => {
-                let value = self
+                let node = self
                     .anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| err_at(&span, "unknown anchor referenced by alias"))?;
-                let cost = count_nodes(&value);
+                let cost = count_nodes(&node.value);
                 if cost > self.alias_budget {
-                    return Err(err_at(&span, "alias expansion is too large"));
+                    return Err(err_at(
+                        &span,
+                        "alias expansion is too large (more than 5,000,000 nodes)",
+                    ));
                 }
                 self.alias_budget -= cost;
-                Ok(value)
+                Ok(node.clone())
             }
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
@@ -164,16 +360,24 @@ impl<'a> Builder<'a> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(ev, span, depth + 1)?);
+                    items.push(self.node(ev, span, depth + 1)?.value);
                 }
-                let value = Value::Seq(items);
-                self.remember(anchor, &value);
-                Ok(value)
+                let node = Node {
+                    value: Value::Seq(items),
+                    key_text: None,
+                    string_key: false,
+                };
+                self.remember(anchor, &node);
+                Ok(node)
             }
             Event::MappingStart(anchor, _) => {
-                let value = Value::Map(self.mapping(depth)?);
-                self.remember(anchor, &value);
-                Ok(value)
+                let node = Node {
+                    value: Value::Map(self.mapping(depth)?),
+                    key_text: None,
+                    string_key: false,
+                };
+                self.remember(anchor, &node);
+                Ok(node)
             }
             _ => Err(err_at(&span, "unexpected YAML event")),
         }
@@ -181,35 +385,56 @@ impl<'a> Builder<'a> {
 
     fn mapping(&mut self, depth: usize) -> Result<Mapping, ParseError> {
         let mut map = Mapping::new();
-        let mut merges: Vec<Value> = Vec::new();
+        let mut merges: Vec<(Value, Span)> = Vec::new();
         let mut key_lines: HashMap<String, usize> = HashMap::new();
+        let mut non_string_key: Option<Span> = None;
         loop {
             let (ev, span) = self.next()?;
             if matches!(ev, Event::MappingEnd) {
                 break;
             }
-            let is_merge =
-                matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
-            let key_value = self.node(ev, span, depth + 1)?;
+            let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, tag)
+                if t == "<<" && tag.as_ref().is_none_or(|t| (t.handle == "!" && t.suffix.is_empty()) || is_core(t, "merge")));
+            let key = self.node(ev, span, depth + 1)?;
             let (vev, vspan) = self.next()?;
-            let value = self.node(vev, vspan, depth + 1)?;
-            if is_merge {
-                merges.push(value);
-                continue;
-            }
-            let key = key_text(&key_value)
-                .ok_or_else(|| err_at(&span, "mapping keys must be scalars"))?;
-            if let Some(first) = key_lines.get(&key) {
+            let value = self.node(vev, vspan, depth + 1)?.value;
+            let key_text = match key.key_text {
+                Some(_) if matches!(key.value, Value::Null) && !key.string_key => String::new(),
+                Some(t) => t,
+                None => {
+                    return Err(err_at(
+                        &span,
+                        format!(
+                            "invalid map key: a {} cannot be a mapping key",
+                            key.value.kind_name()
+                        ),
+                    ))
+                }
+            };
+            if let Some(first) = key_lines.get(&key_text) {
                 return Err(err_at(
                     &span,
-                    format!("mapping key \"{key}\" already defined at line {first}"),
+                    format!("mapping key \"{key_text}\" already defined at line {first}"),
                 ));
             }
-            key_lines.insert(key.clone(), span.start.line());
-            map.insert(key, value);
+            key_lines.insert(key_text.clone(), span.start.line());
+            if is_merge {
+                merges.push((value, span));
+                continue;
+            }
+            if !key.string_key && non_string_key.is_none() {
+                non_string_key = Some(span);
+            }
+            map.insert(key_text, value);
+        }
+        if let (Some(span), true, true) = (non_string_key, self.options.resource_keys, depth > 0) {
+            return Err(err_at(
+                &span,
+                "mapping key is not a string (kustomize cannot print it: json: unsupported type: map[interface {}]interface {})",
+            ));
         }
         // Explicit keys win over merged ones; earlier merge sources win over later ones.
-        for source in merges {
+        for (source, span) in merges {
             let sources = match source {
                 Value::Seq(items) => items,
                 other => vec![other],
@@ -221,20 +446,28 @@ impl<'a> Builder<'a> {
                             map.entry(k).or_insert(v);
                         }
                     }
-                    Value::Null => {}
                     _ => {
-                        return Err(ParseError {
-                            line: 0,
-                            column: 0,
-                            message: "map merge requires map or sequence of maps as the value"
-                                .into(),
-                        })
+                        return Err(err_at(
+                            &span,
+                            "map merge requires map or sequence of maps as the value",
+                        ))
                     }
                 }
             }
         }
         Ok(map)
     }
+}
+
+/// The name of the alias (`*name`) at a 1-based line and 0-based character column.
+fn alias_name_at(text: &str, line: usize, col: usize) -> Option<&str> {
+    let line_text = text.split('\n').nth(line.checked_sub(1)?)?;
+    let start = line_text.char_indices().nth(col)?.0;
+    let rest = line_text[start..].strip_prefix('*')?;
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 fn count_nodes(v: &Value) -> usize {
@@ -245,188 +478,89 @@ fn count_nodes(v: &Value) -> usize {
     }
 }
 
-/// The text used as a mapping key for a scalar key node.
-fn key_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => Some("null".into()),
-        Value::Seq(_) | Value::Map(_) => None,
-        other => other.scalar_text(),
-    }
+fn is_core(tag: &Tag, suffix: &str) -> bool {
+    (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!") && tag.suffix == suffix
 }
 
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+/// Resolves a scalar; also says whether go-yaml would call it a string (for mapping keys).
+fn resolve_scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<(Value, bool), String> {
     if let Some(tag) = tag {
         if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
             return resolve_tagged(text, &tag.suffix);
         }
-        // Local tags (`!foo`) are kept as untyped scalars.
+        // `!` (non-specific) on a quoted scalar still means a string; any other local tag leaves
+        // the text as it is.
+        return Ok((Value::String(text.to_string()), true));
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::String(text.to_string()));
+        return Ok((Value::String(text.to_string()), true));
     }
-    Ok(resolve_plain(text))
+    let value = resolve_plain_v3(text)?;
+    let is_string = matches!(value, Value::String(ref s) if s == text) || text == "<<";
+    Ok((value, is_string))
 }
 
-fn resolve_tagged(text: &str, suffix: &str) -> Result<Value, String> {
-    match suffix {
-        "str" | "binary" | "timestamp" => Ok(Value::String(text.to_string())),
-        "null" => Ok(Value::Null),
-        "bool" => match resolve_plain(text) {
-            v @ Value::Bool(_) => Ok(v),
-            _ => Err(format!("cannot decode !!str `{text}` as a !!bool")),
-        },
-        "int" => match resolve_plain(text) {
-            v @ Value::Int(_) => Ok(v),
-            _ => Err(format!("cannot decode !!str `{text}` as a !!int")),
-        },
-        "float" => match resolve_plain(text) {
-            Value::Int(i) => Ok(Value::Float(i as f64)),
-            v @ Value::Float(_) => Ok(v),
-            _ => Err(format!("cannot decode !!str `{text}` as a !!float")),
-        },
-        _ => Ok(resolve_plain(text)),
-    }
-}
-
-/// Resolves an untagged plain scalar as go-yaml v3 does when decoding into `interface{}`.
-pub fn resolve_plain(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY)
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        _ => {}
-    }
-    let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return Value::String(text.to_string());
-    }
-    if first != b'.' && looks_like_timestamp(text) {
-        return Value::String(text.to_string());
-    }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
-    if let Some(i) = parse_go_int(&plain) {
-        return Value::Int(i);
-    }
-    if is_yaml_style_float(&plain) {
-        if let Ok(f) = plain.parse::<f64>() {
-            return Value::Float(f);
-        }
-    }
-    Value::String(text.to_string())
-}
-
-/// `strconv.ParseInt(s, 0, 64)` (and `ParseUint`, mapped to a float when out of range).
-fn parse_go_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if body.is_empty() {
-        return None;
-    }
-    let (radix, digits) =
-        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, r)
-        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (8, r)
-        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (2, r)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..])
-        } else {
-            (10, body)
+fn resolve_tagged(text: &str, suffix: &str) -> Result<(Value, bool), String> {
+    let mismatch = |found: &Value| {
+        let found = match found {
+            Value::Null => "!!null",
+            Value::Bool(_) => "!!bool",
+            Value::Int(_) => "!!int",
+            Value::Float(_) => "!!float",
+            _ => "!!str",
         };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if neg {
-        if magnitude <= i64::MAX as u64 + 1 {
-            Some((magnitude as i128).wrapping_neg() as i64)
-        } else {
-            None
+        format!("cannot decode {found} `{text}` as a !!{suffix}")
+    };
+    let plain = || resolve_plain_v3(text);
+    let value = match suffix {
+        "str" => return Ok((Value::String(text.to_string()), true)),
+        "binary" => {
+            let bytes = decode_base64(text).ok_or("!!binary value contains invalid base64 data")?;
+            return Ok((Value::String(go_lossy_utf8(&bytes)), false));
         }
-    } else if magnitude <= i64::MAX as u64 {
-        Some(magnitude as i64)
-    } else {
-        None
-    }
+        "null" => match plain()? {
+            Value::Null => Value::Null,
+            other => return Err(mismatch(&other)),
+        },
+        "bool" => match plain()? {
+            v @ Value::Bool(_) => v,
+            other => return Err(mismatch(&other)),
+        },
+        "int" => match plain()? {
+            v @ Value::Int(_) => v,
+            // Integers beyond i64 are kept as floats by the value model.
+            v @ Value::Float(_)
+                if crate::resolve::go_parse_int(&text.replace('_', "")).is_some() =>
+            {
+                v
+            }
+            other => return Err(mismatch(&other)),
+        },
+        "float" => match plain()? {
+            Value::Int(i) => Value::Float(i as f64),
+            v @ Value::Float(_) => v,
+            other => return Err(mismatch(&other)),
+        },
+        "timestamp" => match plain()? {
+            Value::String(s) if s != text || crate::timestamp::Timestamp::parse(text).is_some() => {
+                Value::String(s)
+            }
+            other => return Err(mismatch(&other)),
+        },
+        // Tags go-yaml does not resolve (`!!map` on a scalar, `!!set`, …) leave the text alone.
+        _ => return Ok((Value::String(text.to_string()), false)),
+    };
+    Ok((value, false))
 }
 
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn is_yaml_style_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let int_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let int_digits = i - int_start;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let frac_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if int_digits == 0 && i == frac_start {
-            return false;
-        }
-    } else if int_digits == 0 {
-        return false;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        let exp_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == exp_start {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
-/// The timestamp forms go-yaml accepts (`2006-01-02`, `2006-01-02T15:04:05Z`, …): they stay strings.
-pub(crate) fn looks_like_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    // At least YYYY-M-D.
-    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return false;
-    }
-    let mut i = 5;
-    let month_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    if !(1..=2).contains(&(i - month_start)) || i >= b.len() || b[i] != b'-' {
-        return false;
-    }
-    i += 1;
-    let day_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    if !(1..=2).contains(&(i - day_start)) {
-        return false;
-    }
-    if i == b.len() {
-        return true;
-    }
-    // A time part must follow a 'T', 't' or spaces.
-    matches!(b[i], b'T' | b't' | b' ' | b'\t')
+/// Resolves an untagged plain scalar as go-yaml v3 does when decoding into `interface{}`
+/// (timestamps become their RFC 3339 text; one JSON cannot print is left as written).
+pub fn resolve_plain(text: &str) -> Value {
+    resolve_plain_v3(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
 #[cfg(test)]
@@ -442,7 +576,12 @@ mod tests {
         assert_eq!(resolve_plain("yes"), Value::from("yes"));
         assert_eq!(resolve_plain("True"), Value::Bool(true));
         assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("2001-12-14"), Value::from("2001-12-14"));
+        assert_eq!(
+            resolve_plain("2001-12-14"),
+            Value::from("2001-12-14T00:00:00Z")
+        );
+        assert_eq!(resolve_plain("2001-02-30"), Value::from("2001-02-30"));
+        assert_eq!(resolve_plain("1e400"), Value::from("1e400"));
         assert_eq!(resolve_plain("1.2.3"), Value::from("1.2.3"));
         assert_eq!(resolve_plain("-"), Value::from("-"));
     }

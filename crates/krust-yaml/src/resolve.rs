@@ -1,0 +1,425 @@
+//! Plain-scalar resolution: what type a YAML scalar has when go-yaml reads it.
+//!
+//! Two readers matter to kustomize output. go-yaml **v3** reads the input files (YAML 1.2-ish:
+//! only `true`/`false` are booleans) and go-yaml **v2** decides which strings must be quoted on
+//! output (YAML 1.1: `yes`, `on`, `y`, … are booleans too). Both share the number rules: Go's
+//! `strconv.ParseInt(s, 0, 64)` / `ParseUint` after removing `_`, then the float pattern
+//! `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` checked with `ParseFloat` (an
+//! out-of-range float such as `1e400` stays a string), and timestamps (see
+//! [`crate::timestamp`]). A scalar starting with `.` is read by `ParseFloat` directly.
+
+use crate::timestamp::Timestamp;
+use crate::value::Value;
+
+/// A number or string as go-yaml's resolver sees a plain scalar starting with a digit or sign.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    /// Fits in `i64`.
+    Int(i64),
+    /// Fits in `u64` only.
+    Uint(u64),
+    /// A float (finite).
+    Float(f64),
+}
+
+fn strip_underscores(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('_') {
+        std::borrow::Cow::Owned(s.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// `strconv.ParseInt(s, 0, 64)`, falling back to `ParseUint(s, 0, 64)`.
+pub(crate) fn go_parse_int(s: &str) -> Option<Number> {
+    let (neg, signed, body) = match s.as_bytes().first()? {
+        b'-' => (true, true, &s[1..]),
+        b'+' => (false, true, &s[1..]),
+        _ => (false, false, s),
+    };
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.bytes().all(|c| (c as char).is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if neg {
+        if magnitude <= i64::MAX as u64 + 1 {
+            return Some(Number::Int((magnitude as i64).wrapping_neg()));
+        }
+        return None;
+    }
+    if magnitude <= i64::MAX as u64 {
+        Some(Number::Int(magnitude as i64))
+    } else if !signed {
+        // ParseUint accepts no sign at all.
+        Some(Number::Uint(magnitude))
+    } else {
+        None
+    }
+}
+
+/// go-yaml's `yamlStyleFloat` pattern.
+pub(crate) fn is_yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let frac_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if int_digits == 0 && i == frac_start {
+            return false;
+        }
+    } else if int_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let exp_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == exp_start {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Go's `underscoreOK` for a decimal literal: `_` only between digits.
+fn go_underscores_ok(s: &str) -> bool {
+    let mut prev_digit = false;
+    let mut prev_underscore = false;
+    for c in s.bytes() {
+        if c == b'_' {
+            if !prev_digit {
+                return false;
+            }
+            prev_underscore = true;
+            prev_digit = false;
+        } else {
+            if prev_underscore && !c.is_ascii_digit() {
+                return false;
+            }
+            prev_digit = c.is_ascii_digit();
+            prev_underscore = false;
+        }
+    }
+    !prev_underscore
+}
+
+/// A finite float from decimal text already known to match the float pattern (after `_` removal).
+fn finite_float(plain: &str) -> Option<f64> {
+    plain.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// The number a plain scalar starting with a digit or sign resolves to (after timestamps, which the
+/// caller checks first), if any.
+pub(crate) fn resolve_number(text: &str) -> Option<Number> {
+    let plain = strip_underscores(text);
+    if let Some(n) = go_parse_int(&plain) {
+        return Some(n);
+    }
+    if is_yaml_style_float(&plain) {
+        return finite_float(&plain).map(Number::Float);
+    }
+    None
+}
+
+/// `strconv.ParseFloat(text, 64)` for a scalar starting with `.` (no `_` removal here).
+pub(crate) fn resolve_dot_float(text: &str) -> Option<f64> {
+    if !go_underscores_ok(text) {
+        return None;
+    }
+    let plain = strip_underscores(text);
+    if is_yaml_style_float(&plain) {
+        finite_float(&plain)
+    } else {
+        None
+    }
+}
+
+/// What an untagged plain scalar means to go-yaml v3 when decoded into an untyped value.
+///
+/// Timestamps become the RFC 3339 string JSON prints for them; `Err` carries the reason when the
+/// scalar is a timestamp JSON cannot print.
+pub(crate) fn resolve_plain_v3(text: &str) -> Result<Value, String> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        ".nan" | ".NaN" | ".NAN" => return Ok(Value::Float(f64::NAN)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Ok(Value::Float(f64::INFINITY))
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Ok(Value::Float(f64::NEG_INFINITY)),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if first == b'.' {
+        return Ok(match resolve_dot_float(text) {
+            Some(f) => Value::Float(f),
+            None => Value::String(text.to_string()),
+        });
+    }
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
+        return Ok(Value::String(text.to_string()));
+    }
+    if first.is_ascii_digit() {
+        if let Some(ts) = Timestamp::parse(text) {
+            if ts.json_unsupported() {
+                return Err(format!(
+                    "timestamp `{text}` has a time zone offset of 24 hours or more, which JSON cannot print"
+                ));
+            }
+            return Ok(Value::String(ts.to_rfc3339()));
+        }
+    }
+    Ok(match resolve_number(text) {
+        Some(Number::Int(i)) => Value::Int(i),
+        // Kept as a float: the value model has no unsigned integers.
+        Some(Number::Uint(u)) => Value::Float(u as f64),
+        Some(Number::Float(f)) => Value::Float(f),
+        None => Value::String(text.to_string()),
+    })
+}
+
+/// Would go-yaml v2 read this text, written as a plain scalar, as anything but a string?
+/// (Its encoder then double-quotes the string.) Base-60 floats such as `1:20` are quoted too.
+pub(crate) fn v2_needs_quotes(s: &str) -> bool {
+    let Some(&first) = s.as_bytes().first() else {
+        return true;
+    };
+    match first {
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => matches!(
+            s,
+            "y" | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "true"
+                | "True"
+                | "TRUE"
+                | "false"
+                | "False"
+                | "FALSE"
+                | "on"
+                | "On"
+                | "ON"
+                | "off"
+                | "Off"
+                | "OFF"
+                | "~"
+                | "null"
+                | "Null"
+                | "NULL"
+        ),
+        b'.' => {
+            matches!(s, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF")
+                || resolve_dot_float(s).is_some()
+        }
+        b'0'..=b'9' | b'-' | b'+' => {
+            if matches!(s, "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF") {
+                return true;
+            }
+            (first.is_ascii_digit() && Timestamp::parse(s).is_some())
+                || resolve_number(s).is_some()
+                || is_base60_float(s)
+        }
+        _ => false,
+    }
+}
+
+/// YAML 1.1 base-60 floats (`190:20:30.15`), which go-yaml v2 quotes for older readers:
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`.
+fn is_base60_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    if i >= b.len() || !b[i].is_ascii_digit() {
+        return false;
+    }
+    i += 1;
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while i < b.len() && b[i] == b':' {
+        i += 1;
+        // `[0-5]?[0-9]`: one digit, or two with the first in 0–5.
+        if i < b.len() && b[i].is_ascii_digit() {
+            if i + 1 < b.len() && b[i].is_ascii_digit() && b[i] <= b'5' && b[i + 1].is_ascii_digit()
+            {
+                i += 2;
+            } else {
+                i += 1;
+            }
+        } else {
+            return false;
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+/// Decodes standard base64 as Go's `base64.StdEncoding.DecodeString` does (padding required,
+/// `\r` and `\n` ignored, non-zero padding bits tolerated).
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    fn val(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|c| *c != b'\n' && *c != b'\r')
+        .collect();
+    if clean.len() % 4 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
+    for (n, chunk) in clean.chunks(4).enumerate() {
+        let last = n + 1 == clean.len() / 4;
+        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return None;
+        }
+        let mut acc = 0u32;
+        for &c in &chunk[..4 - pad] {
+            acc = (acc << 6) | val(c)?;
+        }
+        acc <<= 6 * pad as u32;
+        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+/// Bytes as a string the way Go's JSON encoder prints them: each byte that does not start a
+/// valid UTF-8 sequence becomes U+FFFD.
+pub(crate) fn go_lossy_utf8(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                out.push_str(std::str::from_utf8(&rest[..good]).unwrap_or_default());
+                out.push('\u{FFFD}');
+                rest = &rest[good + 1..];
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_go() {
+        assert_eq!(go_parse_int("0777"), Some(Number::Int(511)));
+        assert_eq!(go_parse_int("08"), None);
+        assert_eq!(go_parse_int("-0b101"), Some(Number::Int(-5)));
+        assert_eq!(
+            go_parse_int("18446744073709551615"),
+            Some(Number::Uint(u64::MAX))
+        );
+        assert_eq!(go_parse_int("+18446744073709551615"), None);
+        assert_eq!(resolve_number("1e400"), None);
+        assert_eq!(resolve_number("1e-400"), Some(Number::Float(0.0)));
+        assert_eq!(resolve_dot_float("._5"), None);
+        assert_eq!(resolve_dot_float(".5_5"), Some(0.55));
+    }
+
+    #[test]
+    fn v2_quoting() {
+        for s in [
+            "",
+            "yes",
+            "On",
+            "n",
+            "~",
+            "1:20",
+            "0x1F",
+            "1e3",
+            ".5",
+            "2001-12-14",
+            "-.inf",
+            "1_000",
+        ] {
+            assert!(v2_needs_quotes(s), "{s}");
+        }
+        for s in [
+            "<<",
+            "1:60",
+            "1e400",
+            "._5",
+            "2001-02-30",
+            "1.0.0",
+            "yess",
+            ".",
+            "-",
+            "NaN",
+            "0x1p-2",
+        ] {
+            assert!(!v2_needs_quotes(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn base64_and_lossy() {
+        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(decode_base64("aGVsbG8"), None);
+        assert_eq!(go_lossy_utf8(b"a\xe2\x82b"), "a\u{FFFD}\u{FFFD}b");
+    }
+}
