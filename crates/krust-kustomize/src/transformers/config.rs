@@ -165,13 +165,16 @@ impl TransformerConfig {
             };
             *target = FieldSpec::list_from_value(val)?;
         }
-        c.sort();
+        // kustomize merges each loaded file into an empty configuration.
+        c.normalize()?;
         Ok(c)
     }
 
     /// Merges `other` into `self` (kustomize's `TransformerConfig.Merge`): specs already present
     /// are kept once, a spec that differs only in `create` is an error, name back references of
-    /// the same gvk are merged, and the lists are re-sorted.
+    /// the same gvk are merged, and the lists are re-sorted and normalized as kustomize's
+    /// accumulator does (see `normalize`). `TransformerConfig::defaults()` merged with each
+    /// `configurations:` document in turn gives kustomize's configuration for a kustomization.
     pub fn merge(&mut self, other: TransformerConfig) -> Result<(), TransformError> {
         let wrap = |what: &'static str| {
             move |e: TransformError| {
@@ -209,7 +212,40 @@ impl TransformerConfig {
         }
         merge_all(&mut self.images, other.images).map_err(wrap("Images"))?;
         merge_all(&mut self.replicas, other.replicas).map_err(wrap("Replicas"))?;
+        self.normalize()
+    }
+
+    /// Sorts every list as kustomize does, then re-merges each list into an empty one, as
+    /// kustomize's accumulator does when it takes in a configuration. That second pass is not a
+    /// no-op: a kind-specific spec sorted before a kind-less one with the same path makes the
+    /// kind-less one a duplicate, so a user's `namePrefix: [{path: metadata/name, kind: Foo}]`
+    /// replaces the default `metadata/name` spec (conformance case
+    /// `TestIssue4884_UseLocalConfigAsNameRefSource`, confirmed with kubectl.1.33).
+    fn normalize(&mut self) -> Result<(), TransformError> {
         self.sort();
+        let wrap = |e: TransformError| TransformError::Config(format!("merging config: {e}"));
+        for list in [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_labels,
+            &mut self.labels,
+            &mut self.template_labels,
+            &mut self.volume_claim_template_labels,
+            &mut self.common_annotations,
+            &mut self.var_reference,
+            &mut self.images,
+            &mut self.replicas,
+        ] {
+            let mut out = Vec::with_capacity(list.len());
+            merge_all(&mut out, std::mem::take(list)).map_err(wrap)?;
+            *list = out;
+        }
+        for nbr in &mut self.name_reference {
+            let mut out = Vec::with_capacity(nbr.referrers.len());
+            merge_all(&mut out, std::mem::take(&mut nbr.referrers)).map_err(wrap)?;
+            nbr.referrers = out;
+        }
         Ok(())
     }
 

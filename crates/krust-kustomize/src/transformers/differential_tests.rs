@@ -490,3 +490,41 @@ spec:
 "#,
     );
 }
+
+/// A kind-specific `metadata/name` spec in `configurations:` replaces the default one.
+#[test]
+fn kind_specific_name_prefix_config() {
+    check(
+        "prefixconfig",
+        r#"=== kustomization.yaml
+namePrefix: p-
+sortOptions:
+  order: fifo
+configurations:
+- c.yaml
+resources:
+- r.yaml
+=== c.yaml
+namePrefix:
+- path: metadata/name
+  kind: Foo
+nameReference:
+- kind: Foo
+  fieldSpecs:
+  - path: spec/fooRef
+    kind: ConfigMap
+=== r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+spec:
+  fooRef: foo
+---
+apiVersion: x/v1
+kind: Foo
+metadata:
+  name: foo
+"#,
+    );
+}
