@@ -198,6 +198,38 @@ pub struct RenderedRepo {
 }
 
 impl RenderedRepo {
+    /// A path relative to the repository root (as given when outside it).
+    pub fn relative_path(&self, p: &Path) -> String {
+        p.strip_prefix(&self.root)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    }
+
+    /// Every object (or those of one Kustomization) as a YAML stream, each document preceded by
+    /// a `# Source: Kustomization NS/NAME (file:line)` comment.
+    pub fn to_yaml(&self, only: Option<&NamespacedName>) -> String {
+        let mut out = String::new();
+        for o in &self.objects {
+            if only.is_some() && o.kustomization.as_ref() != only {
+                continue;
+            }
+            out.push_str("---\n");
+            let origin = match &o.kustomization {
+                Some(k) => format!("Kustomization {k}"),
+                None => "entry".to_string(),
+            };
+            let file = self.relative_path(&o.file);
+            if o.line > 0 {
+                out.push_str(&format!("# Source: {origin} ({file}:{})\n", o.line));
+            } else {
+                out.push_str(&format!("# Source: {origin} ({file})\n"));
+            }
+            out.push_str(&krust_yaml::to_string(&o.value));
+        }
+        out
+    }
+
     /// The objects of one Kustomization.
     pub fn objects_of<'a>(
         &'a self,
