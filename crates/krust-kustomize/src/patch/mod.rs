@@ -363,46 +363,55 @@ pub fn apply_sm_patch_to_resource(
     Ok(outcome)
 }
 
-/// kustomize's `resWrangler.ApplySmPatch` for one selected resource: the patch takes the
-/// resource's `apiVersion` (keeping its own `kind`) and is applied with
-/// [`apply_sm_patch_to_resource`].
-fn apply_selected(
-    res: &mut Resource,
-    patch: &Value,
-    options: PatchOptions,
-    schema: &MergeSchema,
-) -> Result<SmpOutcome, PatchError> {
-    let mut p = patch.clone();
-    if let Value::Map(m) = &mut p {
-        m.insert(
-            "apiVersion".into(),
-            Value::String(res.api_version().to_string()),
-        );
-    }
-    apply_sm_patch_to_resource(res, &p, options, schema)
-}
-
-/// All ids (previous and current) of the live resources, for kustomize's `GetById`.
+/// All ids (previous and current) of the live resources, for kustomize's `GetById`, kept up to
+/// date as patches rename or delete resources.
 struct IdIndex {
     map: HashMap<IdKey, Vec<usize>>,
+    keys_of: Vec<Vec<IdKey>>,
+}
+
+fn id_keys(r: &Resource) -> Vec<IdKey> {
+    let mut keys: Vec<IdKey> = r.previous_ids.iter().map(ResId::index_key).collect();
+    keys.push(r.id().index_key());
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 impl IdIndex {
     fn build(resources: &[Resource], deleted: &[bool]) -> IdIndex {
-        let mut map: HashMap<IdKey, Vec<usize>> = HashMap::new();
+        let mut index = IdIndex {
+            map: HashMap::with_capacity(resources.len()),
+            keys_of: vec![Vec::new(); resources.len()],
+        };
         for (i, r) in resources.iter().enumerate() {
-            if deleted[i] {
-                continue;
-            }
-            let mut keys: Vec<IdKey> = r.previous_ids.iter().map(ResId::index_key).collect();
-            keys.push(r.id().index_key());
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                map.entry(k).or_default().push(i);
+            if !deleted[i] {
+                index.insert(i, r);
             }
         }
-        IdIndex { map }
+        index
+    }
+
+    fn insert(&mut self, i: usize, r: &Resource) {
+        let keys = id_keys(r);
+        for k in &keys {
+            let v = self.map.entry(k.clone()).or_default();
+            // Keep positions sorted so "multiple matches" lists follow resource order.
+            let at = v.partition_point(|&x| x < i);
+            v.insert(at, i);
+        }
+        self.keys_of[i] = keys;
+    }
+
+    fn remove(&mut self, i: usize) {
+        for k in std::mem::take(&mut self.keys_of[i]) {
+            if let Some(v) = self.map.get_mut(&k) {
+                v.retain(|&x| x != i);
+                if v.is_empty() {
+                    self.map.remove(&k);
+                }
+            }
+        }
     }
 
     /// The single live resource with this id among its ids, or kustomize's error.
@@ -432,19 +441,171 @@ fn patch_id(patch: &Value) -> ResId {
     }
 }
 
-/// Removes resources marked deleted, keeping order, and reindexes.
-fn drop_deleted(resmap: &mut ResMap, deleted: &[bool]) {
-    if !deleted.iter().any(|d| *d) {
-        return;
+/// One `patches:` entry, ready to apply (see [`apply_patches`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchEntry {
+    /// The parsed patch ([`parse_patch`]).
+    pub patch: Patch,
+    /// `target`, if any.
+    pub target: Option<Selector>,
+    /// `options`.
+    pub options: PatchOptions,
+    /// Where the patch came from (for error texts).
+    pub source: PatchSource,
+}
+
+/// Applies patches to a resource list: resources deleted by a patch are only marked (and
+/// skipped) until [`Engine::finish`], so positions stay stable and the id index can be
+/// updated per resource instead of rebuilt.
+struct Engine<'a> {
+    resmap: &'a mut ResMap,
+    deleted: Vec<bool>,
+    index: Option<IdIndex>,
+    schema: &'a MergeSchema,
+}
+
+impl<'a> Engine<'a> {
+    fn new(resmap: &'a mut ResMap, schema: &'a MergeSchema) -> Engine<'a> {
+        let deleted = vec![false; resmap.len()];
+        Engine {
+            resmap,
+            deleted,
+            index: None,
+            schema,
+        }
     }
-    let resources = std::mem::take(resmap).into_resources();
-    let kept: Vec<Resource> = resources
-        .into_iter()
-        .zip(deleted)
-        .filter(|(_, d)| !**d)
-        .map(|(r, _)| r)
-        .collect();
-    resmap.replace_all(kept);
+
+    fn get_by_id(&mut self, id: &ResId) -> Result<usize, PatchError> {
+        if self.index.is_none() {
+            self.index = Some(IdIndex::build(self.resmap.resources(), &self.deleted));
+        }
+        match &self.index {
+            Some(ix) => ix.get_one(id),
+            None => Err(PatchError::NoMatch(Box::new(id.clone()))),
+        }
+    }
+
+    fn select(&self, sel: &CompiledSelector) -> Vec<usize> {
+        self.resmap
+            .resources()
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| !self.deleted[*i] && sel.matches(r))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// After resource `i` changed (ids or deletion), keeps the index current.
+    fn touched(&mut self, i: usize) {
+        if let Some(ix) = &mut self.index {
+            ix.remove(i);
+            if !self.deleted[i] {
+                ix.insert(i, &self.resmap.resources()[i]);
+            }
+        }
+    }
+
+    /// Strategic merge of `patch` into resource `i`; `by_target` applies kustomize's
+    /// `resWrangler.ApplySmPatch` rule (the patch takes the resource's apiVersion).
+    fn apply_sm(
+        &mut self,
+        i: usize,
+        patch: &Value,
+        options: PatchOptions,
+        by_target: bool,
+    ) -> Result<(), PatchError> {
+        let res = &mut self.resmap.resources_mut()[i];
+        let outcome = if by_target {
+            let mut p = patch.clone();
+            if let Value::Map(m) = &mut p {
+                m.insert(
+                    "apiVersion".into(),
+                    Value::String(res.api_version().to_string()),
+                );
+            }
+            apply_sm_patch_to_resource(res, &p, options, self.schema)?
+        } else {
+            apply_sm_patch_to_resource(res, patch, options, self.schema)?
+        };
+        if outcome == SmpOutcome::Deleted {
+            self.deleted[i] = true;
+            self.touched(i);
+        } else if options.allow_name_change || options.allow_kind_change {
+            self.touched(i);
+        }
+        Ok(())
+    }
+
+    fn apply_json(&mut self, i: usize, ops: &[JsonOp], remember: bool) -> Result<(), PatchError> {
+        let res = &mut self.resmap.resources_mut()[i];
+        if remember {
+            res.remember_id();
+        }
+        json6902::apply_ops(&mut res.value, ops)?;
+        normalize_annotations(&mut res.value);
+        self.touched(i);
+        Ok(())
+    }
+
+    fn apply_entry(&mut self, e: &PatchEntry) -> Result<(), PatchError> {
+        match &e.patch {
+            Patch::StrategicMerge(docs) if docs.is_empty() => Ok(()),
+            Patch::StrategicMerge(docs) => match &e.target {
+                Some(sel) => {
+                    if docs.len() > 1 {
+                        return Err(PatchError::MultipleWithTarget(e.source.clone()));
+                    }
+                    let compiled = sel.compile().map_err(|cause| PatchError::BadTarget {
+                        target: sel.to_string(),
+                        cause,
+                    })?;
+                    for i in self.select(&compiled) {
+                        self.apply_sm(i, &docs[0], e.options, true)?;
+                    }
+                    Ok(())
+                }
+                None => {
+                    for doc in docs {
+                        let id = patch_id(doc);
+                        let i =
+                            self.get_by_id(&id)
+                                .map_err(|cause| PatchError::NoMatchForPatch {
+                                    id: Box::new(id.clone()),
+                                    cause: Box::new(cause),
+                                })?;
+                        self.apply_sm(i, doc, e.options, false)?;
+                    }
+                    Ok(())
+                }
+            },
+            Patch::Json6902(ops) => {
+                let Some(sel) = &e.target else {
+                    return Err(PatchError::JsonPatchWithoutTarget(e.source.clone()));
+                };
+                let compiled = sel.compile()?;
+                for i in self.select(&compiled) {
+                    self.apply_json(i, ops, true)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes the deleted resources (keeping order) and reindexes the resource list.
+    fn finish(self) {
+        if self.deleted.iter().any(|d| *d) {
+            let resources = std::mem::take(self.resmap).into_resources();
+            let kept: Vec<Resource> = resources
+                .into_iter()
+                .zip(&self.deleted)
+                .filter(|(_, d)| !**d)
+                .map(|(r, _)| r)
+                .collect();
+            self.resmap.replace_all(kept);
+        } else {
+            self.resmap.reindex();
+        }
+    }
 }
 
 /// `patchesStrategicMerge` (kustomize's `PatchStrategicMergeTransformer`): each document is
@@ -461,31 +622,51 @@ pub fn apply_strategic_merge_patches(
             files: format!("[{}]", entries.join(" ")),
         });
     }
-    let mut deleted = vec![false; resmap.len()];
-    let mut index = IdIndex::build(resmap.resources(), &deleted);
+    let mut engine = Engine::new(resmap, schema);
+    let mut result = Ok(());
     for patch in patches {
         let id = patch_id(patch);
-        let i = index.get_one(&id)?;
-        let res = &mut resmap.resources_mut()[i];
-        if apply_selected(res, patch, PatchOptions::default(), schema)? == SmpOutcome::Deleted {
-            deleted[i] = true;
-            index = IdIndex::build(resmap.resources(), &deleted);
+        let step = engine
+            .get_by_id(&id)
+            .and_then(|i| engine.apply_sm(i, patch, PatchOptions::default(), true));
+        if let Err(e) = step {
+            result = Err(e);
+            break;
         }
     }
-    drop_deleted(resmap, &deleted);
-    resmap.reindex();
-    Ok(())
+    engine.finish();
+    result
 }
 
-/// A `patches:` entry (kustomize's `PatchTransformer`).
+/// All `patches:` entries of a kustomization, in order (kustomize's `PatchTransformer` once per
+/// entry). Prefer this to calling [`apply_patch`] in a loop: the id index is built once.
 ///
 /// - strategic merge, no target: each document patches the one resource with its id
 ///   (current or previous), error `no resource matches strategic merge patch …` otherwise;
 /// - strategic merge with target: one document only; every selected resource is patched;
 /// - JSON patch: a target is required; every selected resource is patched and remembers its
-///   previous id (so later name references follow a renamed object).
+///   previous id (so later name references follow a renamed object);
+/// - empty patches (empty or comment-only files) do nothing.
 ///
 /// Resources deleted by `$patch: delete` are removed from `resmap`.
+pub fn apply_patches(
+    resmap: &mut ResMap,
+    entries: &[PatchEntry],
+    schema: &MergeSchema,
+) -> Result<(), PatchError> {
+    let mut engine = Engine::new(resmap, schema);
+    let mut result = Ok(());
+    for e in entries {
+        if let Err(err) = engine.apply_entry(e) {
+            result = Err(err);
+            break;
+        }
+    }
+    engine.finish();
+    result
+}
+
+/// One `patches:` entry (see [`apply_patches`]).
 pub fn apply_patch(
     resmap: &mut ResMap,
     patch: &Patch,
@@ -494,63 +675,13 @@ pub fn apply_patch(
     source: &PatchSource,
     schema: &MergeSchema,
 ) -> Result<(), PatchError> {
-    match patch {
-        Patch::StrategicMerge(docs) if docs.is_empty() => Ok(()),
-        Patch::StrategicMerge(docs) => {
-            let mut deleted = vec![false; resmap.len()];
-            match target {
-                Some(sel) => {
-                    if docs.len() > 1 {
-                        return Err(PatchError::MultipleWithTarget(source.clone()));
-                    }
-                    let compiled = sel.compile().map_err(|cause| PatchError::BadTarget {
-                        target: sel.to_string(),
-                        cause,
-                    })?;
-                    let selected = compiled.select(resmap.resources());
-                    for i in selected {
-                        let res = &mut resmap.resources_mut()[i];
-                        if apply_selected(res, &docs[0], options, schema)? == SmpOutcome::Deleted {
-                            deleted[i] = true;
-                        }
-                    }
-                }
-                None => {
-                    let mut index = IdIndex::build(resmap.resources(), &deleted);
-                    for doc in docs {
-                        let id = patch_id(doc);
-                        let i =
-                            index
-                                .get_one(&id)
-                                .map_err(|cause| PatchError::NoMatchForPatch {
-                                    id: Box::new(id.clone()),
-                                    cause: Box::new(cause),
-                                })?;
-                        let res = &mut resmap.resources_mut()[i];
-                        let outcome = apply_sm_patch_to_resource(res, doc, options, schema)?;
-                        if outcome == SmpOutcome::Deleted {
-                            deleted[i] = true;
-                        }
-                        if outcome == SmpOutcome::Deleted
-                            || options.allow_name_change
-                            || options.allow_kind_change
-                        {
-                            index = IdIndex::build(resmap.resources(), &deleted);
-                        }
-                    }
-                }
-            }
-            drop_deleted(resmap, &deleted);
-            resmap.reindex();
-            Ok(())
-        }
-        Patch::Json6902(ops) => {
-            let Some(sel) = target else {
-                return Err(PatchError::JsonPatchWithoutTarget(source.clone()));
-            };
-            apply_json_selected(resmap, ops, sel, true)
-        }
-    }
+    let entry = PatchEntry {
+        patch: patch.clone(),
+        target: target.cloned(),
+        options,
+        source: source.clone(),
+    };
+    apply_patches(resmap, std::slice::from_ref(&entry), schema)
 }
 
 /// A `patchesJson6902` entry (kustomize's `PatchJson6902Transformer`): the target must name a
@@ -563,27 +694,18 @@ pub fn apply_json6902_patch(
     if target.name.is_empty() {
         return Err(PatchError::JsonTargetWithoutName);
     }
-    apply_json_selected(resmap, ops, target, false)
-}
-
-fn apply_json_selected(
-    resmap: &mut ResMap,
-    ops: &[JsonOp],
-    target: &Selector,
-    remember: bool,
-) -> Result<(), PatchError> {
     let compiled = target.compile()?;
-    let selected = compiled.select(resmap.resources());
-    for i in selected {
-        let res = &mut resmap.resources_mut()[i];
-        if remember {
-            res.remember_id();
+    let schema = MergeSchema::empty();
+    let mut engine = Engine::new(resmap, &schema);
+    let mut result = Ok(());
+    for i in engine.select(&compiled) {
+        if let Err(e) = engine.apply_json(i, ops, false) {
+            result = Err(e);
+            break;
         }
-        json6902::apply_ops(&mut res.value, ops)?;
-        normalize_annotations(&mut res.value);
     }
-    resmap.reindex();
-    Ok(())
+    engine.finish();
+    result
 }
 
 /// kustomize re-sets a JSON-patched resource's annotations from its string map (to keep its
