@@ -170,6 +170,39 @@ impl TransformerConfig {
         Ok(c)
     }
 
+    /// Builds the configuration a `crds:` file contributes: the file is a map of OpenAPI
+    /// definitions (`{"<go type name>": {"Schema": {...}, "Dependencies": [...]}}`, JSON or
+    /// YAML). For every definition that looks like a Kubernetes type (its properties include
+    /// `kind`, `apiVersion` and `metadata`), properties are followed through `$ref`s and the
+    /// extensions `x-kubernetes-annotation` (commonAnnotations), `x-kubernetes-label-selector`
+    /// (commonLabels), `x-kubernetes-identity` (namePrefix) and
+    /// `x-kubernetes-object-ref-api-version` / `-kind` / `-name-key` (nameReference) become field
+    /// specs for the kind named by the last `.`-separated part of the type name.
+    /// Merge the result into the kustomization's configuration with [`TransformerConfig::merge`].
+    pub fn from_openapi_definitions(v: &Value) -> Result<TransformerConfig, TransformError> {
+        let Value::Map(defs) = v else {
+            return Err(TransformError::Config(format!(
+                "unable to parse open API definition: expected a mapping, found a {}",
+                v.kind_name()
+            )));
+        };
+        let mut result = TransformerConfig::default();
+        for (name, api) in defs {
+            let props = schema_properties(api);
+            let looks_k8s = props.is_some_and(|p| {
+                p.contains_key("kind") && p.contains_key("apiVersion") && p.contains_key("metadata")
+            });
+            if !looks_k8s {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            let mut tc = TransformerConfig::default();
+            load_crd_type(&mut tc, &kind, defs, name, &mut Vec::new(), 0)?;
+            result.merge(tc)?;
+        }
+        Ok(result)
+    }
+
     /// Merges `other` into `self` (kustomize's `TransformerConfig.Merge`): specs already present
     /// are kept once, a spec that differs only in `create` is an error, name back references of
     /// the same gvk are merged, and the lists are re-sorted and normalized as kustomize's
@@ -269,6 +302,75 @@ impl TransformerConfig {
         self.name_reference
             .sort_by_cached_key(|n| gvk_sort_key(&n.group, &n.version, &n.kind));
     }
+}
+
+/// The `properties` of an OpenAPI definition's schema (`Schema` or `schema`).
+fn schema_properties(api: &Value) -> Option<&krust_yaml::Mapping> {
+    let schema = api.get("Schema").or_else(|| api.get("schema"))?;
+    schema.get("properties")?.as_map()
+}
+
+fn extension<'a>(prop: &'a Value, key: &str) -> Option<&'a str> {
+    prop.get(key).and_then(Value::as_str)
+}
+
+/// Follows one type's properties (and `$ref`s, to a bounded depth) adding field specs.
+fn load_crd_type(
+    tc: &mut TransformerConfig,
+    kind: &str,
+    defs: &krust_yaml::Mapping,
+    type_name: &str,
+    path: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), TransformError> {
+    if depth > 64 {
+        return Ok(());
+    }
+    let Some(props) = defs.get(type_name).and_then(schema_properties) else {
+        return Ok(());
+    };
+    for (prop_name, prop) in props {
+        path.push(prop_name.clone());
+        let spec = |extra: Option<&str>| {
+            let mut p = path.join("/");
+            if let Some(e) = extra {
+                p.push('/');
+                p.push_str(e);
+            }
+            fs("", "", kind, &p, false)
+        };
+        if extension(prop, "x-kubernetes-annotation").is_some() {
+            merge_one(&mut tc.common_annotations, spec(None))?;
+        }
+        if extension(prop, "x-kubernetes-label-selector").is_some() {
+            merge_one(&mut tc.common_labels, spec(None))?;
+        }
+        if extension(prop, "x-kubernetes-identity").is_some() {
+            merge_one(&mut tc.name_prefix, spec(None))?;
+        }
+        if let (Some(version), Some(ref_kind)) = (
+            extension(prop, "x-kubernetes-object-ref-api-version"),
+            extension(prop, "x-kubernetes-object-ref-kind"),
+        ) {
+            let name_key = extension(prop, "x-kubernetes-object-ref-name-key").unwrap_or("name");
+            let referrer = spec(Some(name_key));
+            match tc
+                .name_reference
+                .iter_mut()
+                .find(|n| n.group.is_empty() && n.version == version && n.kind == ref_kind)
+            {
+                Some(n) => merge_one(&mut n.referrers, referrer)?,
+                None => tc
+                    .name_reference
+                    .push(nbr("", version, ref_kind, vec![referrer])),
+            }
+        }
+        if let Some(r) = prop.get("$ref").and_then(Value::as_str) {
+            load_crd_type(tc, kind, defs, r, path, depth + 1)?;
+        }
+        path.pop();
+    }
+    Ok(())
 }
 
 fn fs(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
@@ -832,6 +934,34 @@ mod tests {
         let pos = |k: &str| c.name_reference.iter().position(|n| n.kind == k).unwrap();
         assert!(pos("ServiceAccount") < pos("ConfigMap"));
         assert!(pos("ConfigMap") < pos("Secret"));
+    }
+
+    // Conformance case TestCrdBase: a Bee reference in MyKind and a Secret reference.
+    #[test]
+    fn reads_crd_openapi_definitions() {
+        let text = std::fs::read_to_string(
+            "/work/shared/conformance/kustomize/TestCrdBase/input/base/mycrd.json",
+        );
+        let Ok(text) = text else {
+            return;
+        };
+        let v = krust_yaml::parse_one(&text).unwrap();
+        let c = TransformerConfig::from_openapi_definitions(&v).unwrap();
+        let bee = c.name_reference.iter().find(|n| n.kind == "Bee").unwrap();
+        assert_eq!(bee.version, "v1beta1");
+        assert!(bee
+            .referrers
+            .iter()
+            .any(|f| f.kind == "MyKind" && f.path == "spec/beeRef/name"));
+        let secret = c
+            .name_reference
+            .iter()
+            .find(|n| n.kind == "Secret")
+            .unwrap();
+        assert!(secret
+            .referrers
+            .iter()
+            .any(|f| f.kind == "MyKind" && f.path == "spec/secretRef/name"));
     }
 
     #[test]

@@ -65,7 +65,8 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
     let Value::Map(km) = &k else {
         return Err("kustomization is not a map".into());
     };
-    const SUPPORTED: [&str; 15] = [
+    const SUPPORTED: [&str; 16] = [
+        "crds",
         "sortOptions",
         "apiVersion",
         "kind",
@@ -134,6 +135,16 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
         own.merge(user).map_err(|e| e.to_string())?;
     }
     config.merge(own).map_err(|e| e.to_string())?;
+    if let Some(Value::Seq(files)) = km.get("crds") {
+        let mut crds = TransformerConfig::empty();
+        for f in files {
+            let t = std::fs::read_to_string(dir.join(text(Some(f)))).map_err(|e| e.to_string())?;
+            let v = krust_yaml::parse_one(&t).map_err(|e| e.to_string())?;
+            crds.merge(TransformerConfig::from_openapi_definitions(&v).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        }
+        config.merge(crds).map_err(|e| e.to_string())?;
+    }
     let err = |e: super::TransformError| e.to_string();
 
     let ns = text(km.get("namespace"));
