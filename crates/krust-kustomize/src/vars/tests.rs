@@ -305,3 +305,143 @@ fn binding_follows_renames_and_reports_unused() {
         ]))
     );
 }
+
+const DIFF_RESOURCES: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: svc
+  namespace: ns1
+  labels:
+    tier: $(TIER)
+spec:
+  ports:
+  - name: http
+    port: 8080
+  clusterIP: None
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  ratio: \"0.5\"
+  flag: \"on\"
+  nested:
+    a: b
+---
+apiVersion: v1
+kind: Custom
+metadata:
+  name: cfg2
+spec:
+  ratio: 0.25
+  big: 12345678.5
+  on: true
+  list: [x, y]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  annotations:
+    svc: $(SVC)
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: img
+        command: [run, \"$(SVC)\", \"$$(SVC)\", \"$(NOPE)\", \"$(PORT)\", \"p=$(PORT)\", \"$(LIST)\", \"$(\", \"$$$(SVC)\", \"$x\"]
+        args: [\"$(RATIO)\", \"r=$(RATIO)\", \"$(BOOLV)\", \"b=$(BOOLV)\", \"$(BIG)\", \"$(BIG)!\"]
+        env:
+        - name: A
+          value: $(SVC).$(NS).svc
+        - name: B
+          value: $(PORT)
+        volumeMounts:
+        - name: v
+          mountPath: /data/$(SVC)
+";
+
+const DIFF_VARS: &str = "- name: SVC
+  objref: {kind: Service, name: svc, apiVersion: v1}
+- name: NS
+  objref: {kind: Service, name: svc, apiVersion: v1, namespace: ns1}
+  fieldref:
+    fieldpath: metadata.namespace
+- name: PORT
+  objref: {kind: Service, name: svc, apiVersion: v1}
+  fieldref:
+    fieldpath: spec.ports[0].port
+- name: TIER
+  objref: {kind: ConfigMap, name: cfg, apiVersion: v1}
+  fieldref:
+    fieldpath: data.flag
+- name: RATIO
+  objref: {kind: Custom, name: cfg2, apiVersion: v1}
+  fieldref:
+    fieldpath: spec.ratio
+- name: BOOLV
+  objref: {kind: Custom, name: cfg2, apiVersion: v1}
+  fieldref:
+    fieldpath: spec.on
+- name: BIG
+  objref: {kind: Custom, name: cfg2, apiVersion: v1}
+  fieldref:
+    fieldpath: spec.big
+- name: LIST
+  objref: {kind: Custom, name: cfg2, apiVersion: v1}
+  fieldref:
+    fieldpath: spec.list
+- name: UNUSED
+  objref: {kind: ConfigMap, name: cfg, apiVersion: v1}
+";
+
+/// Compares with the real kustomize: `cargo test -p krust-kustomize --lib differential --
+/// --ignored` on a machine with `kubectl.1.33` (kustomize v5.6).
+#[test]
+#[ignore = "needs kubectl.1.33 on PATH"]
+fn differential_against_kubectl() {
+    let dir = std::env::temp_dir().join(format!("krust-vars-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    std::fs::write(dir.join("res.yaml"), DIFF_RESOURCES).expect("write");
+    for prefix in ["", "p-"] {
+        std::fs::write(
+            dir.join("kustomization.yaml"),
+            format!("resources: [res.yaml]\nnamePrefix: '{prefix}'\nsortOptions: {{order: fifo}}\nvars:\n{DIFF_VARS}"),
+        )
+        .expect("write");
+        let out = std::process::Command::new("kubectl.1.33")
+            .args(["kustomize"])
+            .arg(&dir)
+            .output()
+            .expect("kubectl.1.33 runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut m = resmap(&[]);
+        for v in docs(DIFF_RESOURCES) {
+            m.push(Resource::new(v, Origin::default()));
+        }
+        for r in m.resources_mut() {
+            if !prefix.is_empty() {
+                r.remember_id();
+                let name = format!("{prefix}{}", r.name());
+                r.set_name(&name);
+            }
+        }
+        m.reindex();
+        let mut set = VarSet::new();
+        set.merge_vars(&m, &parse_vars(&one(DIFF_VARS)).expect("vars"))
+            .expect("bind");
+        let unused = resolve_vars(&mut m, &set, &specs()).expect("resolve");
+        // A list value is never substituted, so it counts as unused too.
+        assert_eq!(unused, vec!["LIST".to_string(), "UNUSED".to_string()]);
+        let ours = krust_yaml::documents_to_string(m.resources().iter().map(|r| &r.value));
+        assert_eq!(ours, theirs, "prefix {prefix:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
