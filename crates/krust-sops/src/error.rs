@@ -42,7 +42,7 @@ pub enum Error {
         message: String,
     },
     /// The input has no `sops` metadata.
-    #[error("the file is not encrypted with SOPS: no `sops` metadata found")]
+    #[error("the file is not encrypted with SOPS (or is truncated): no `sops` metadata found")]
     NotEncrypted,
     /// The `sops` metadata is malformed.
     #[error("invalid SOPS metadata: {0}")]

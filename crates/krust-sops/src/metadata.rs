@@ -282,7 +282,7 @@ fn group_items(g: &KeyGroup) -> Vec<(String, Value)> {
 /// (alphabetical, empty fields omitted).
 pub fn to_branch(md: &Metadata) -> Branch {
     let mut items: Vec<(String, Value)> = Vec::new();
-    if md.grouped && md.key_groups.len() > 1 || md.grouped && md.shamir_threshold > 0 {
+    if md.key_groups.len() > 1 {
         let groups = md
             .key_groups
             .iter()

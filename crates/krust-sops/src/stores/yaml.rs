@@ -50,7 +50,7 @@ fn scan_comments(src: &str, events: &[(Event<'_>, Span)]) -> VecDeque<Cmt> {
     let bytes = src.as_bytes();
     let mut out = VecDeque::new();
     let mut covered = 0usize;
-    let mut scan = |from: usize, to: usize, out: &mut VecDeque<Cmt>| {
+    let scan = |from: usize, to: usize, out: &mut VecDeque<Cmt>| {
         let mut i = from;
         while i < to {
             if bytes[i] == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r'))
