@@ -18,6 +18,7 @@ use std::path::Path;
 use krust_yaml::Value;
 
 use crate::builtins;
+use crate::plugins;
 use crate::error::{Error, ErrorKind, Result};
 use crate::generators::{self, Behavior, GeneratorKind};
 use crate::hash;
@@ -428,8 +429,13 @@ impl<'w> Target<'w> {
         Ok(ra)
     }
 
-    fn accumulate_resources(&self, mut ra: Accumulator) -> Result<Accumulator> {
-        for path in &self.kust.resources {
+    fn accumulate_resources(&self, ra: Accumulator) -> Result<Accumulator> {
+        self.accumulate_paths(ra, &self.kust.resources)
+    }
+
+    /// Adds each path's objects: a file's documents, or a directory built as a base.
+    fn accumulate_paths(&self, mut ra: Accumulator, paths: &[String]) -> Result<Accumulator> {
+        for path in paths {
             match self.accumulate_file(&mut ra, path) {
                 Ok(()) => {}
                 Err(err_f) => {
@@ -528,6 +534,38 @@ impl<'w> Target<'w> {
             Ok(d) => d,
             Err(e) => return Err(malformed(e, &full)),
         };
+        resources_from_documents(docs, path, &full)
+    }
+
+    /// Plugin configs of `generators:` / `transformers:`: inline YAML objects, files, or
+    /// directories built as kustomizations (kustomize's `configureExternal…`).
+    fn load_plugin_configs(&self, entries: &[String]) -> Result<Vec<Resource>> {
+        let mut ra = Accumulator::default();
+        let mut paths = Vec::new();
+        for entry in entries {
+            let inline = krust_yaml::parse_documents(entry)
+                .ok()
+                .filter(|docs| docs.iter().any(|d| matches!(d.value, Value::Map(_))))
+                .and_then(|docs| resources_from_documents(&docs, "inline", &self.kust_path()).ok());
+            match inline {
+                Some(rs) => ra.append_all(rs)?,
+                None => paths.push(entry.clone()),
+            }
+        }
+        let ra = self.accumulate_paths(ra, &paths)?;
+        Ok(ra.resources.into_resources())
+    }
+}
+
+/// Turns parsed documents into resources (kustomize's resource factory): empty documents are
+/// skipped, `*List` objects are flattened, and ids must be unique.
+fn resources_from_documents(
+    docs: &[krust_yaml::Document],
+    path: &str,
+    full: &Path,
+) -> Result<Vec<Resource>> {
+    let full = full.to_path_buf();
+    {
         let mut queue: std::collections::VecDeque<(Value, usize)> =
             docs.iter().map(|d| (d.value.clone(), d.line)).collect();
         let mut out: Vec<Resource> = Vec::new();
@@ -604,7 +642,9 @@ impl<'w> Target<'w> {
         }
         Ok(out)
     }
+}
 
+impl<'w> Target<'w> {
     fn run_generators(&self, ra: &mut Accumulator) -> Result<()> {
         let global = self.kust.generator_options.as_ref();
         let gens = self
@@ -632,7 +672,17 @@ impl<'w> Target<'w> {
             })?;
         }
         if !self.kust.generators.is_empty() {
-            return Err(Error::unsupported("generators: (generator plugins)").at(self.kust_path()));
+            let configs = self.load_plugin_configs(&self.kust.generators)?;
+            for cfg in &configs {
+                for g in plugins::generate(cfg, &self.ldr, self.file_name)
+                    .map_err(|e| e.at(self.kust_path()))?
+                {
+                    ra.absorb(g).map_err(|e| {
+                        e.wrap(format!("merging from generator {}", cfg.id()))
+                            .at(self.kust_path())
+                    })?;
+                }
+            }
         }
         Ok(())
     }
@@ -643,7 +693,11 @@ impl<'w> Target<'w> {
         builtins::run(&self.kust, &self.ldr, &mut ra.resources, &tc)
             .map_err(|e| e.at(self.kust_path()))?;
         if !self.kust.transformers.is_empty() {
-            return Err(Error::not_wired("transformers: (transformer configs)").at(self.kust_path()));
+            let configs = self.load_plugin_configs(&self.kust.transformers)?;
+            for cfg in &configs {
+                plugins::transform(cfg, &self.ldr, &mut ra.resources, &tc)
+                    .map_err(|e| e.at(self.kust_path()))?;
+            }
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use crate::transformers::{
     PrefixSuffix, Replica, TransformError, TransformerConfig,
 };
 
-fn terr(e: TransformError) -> Error {
+pub(crate) fn terr(e: TransformError) -> Error {
     Error::new(ErrorKind::Transform, e.to_string())
 }
 
@@ -43,11 +43,11 @@ fn string_pairs(m: &indexmap::IndexMap<String, String>) -> Vec<(String, String)>
     m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-fn scalar_string(v: &Value) -> String {
+pub(crate) fn scalar_string(v: &Value) -> String {
     v.scalar_text().unwrap_or_default()
 }
 
-fn parse_labels_entry(v: &Value) -> Result<LabelsEntry> {
+pub(crate) fn parse_labels_entry(v: &Value) -> Result<LabelsEntry> {
     let m = v
         .as_map()
         .ok_or_else(|| bad_field("labels", "each entry must be a mapping"))?;
@@ -71,7 +71,7 @@ fn parse_labels_entry(v: &Value) -> Result<LabelsEntry> {
     Ok(e)
 }
 
-fn parse_image(v: &Value) -> Result<Image> {
+pub(crate) fn parse_image(v: &Value) -> Result<Image> {
     let m = v
         .as_map()
         .ok_or_else(|| bad_field("images", "each entry must be a mapping"))?;
@@ -90,7 +90,7 @@ fn parse_image(v: &Value) -> Result<Image> {
     Ok(img)
 }
 
-fn parse_replica(v: &Value) -> Result<Replica> {
+pub(crate) fn parse_replica(v: &Value) -> Result<Replica> {
     let m = v
         .as_map()
         .ok_or_else(|| bad_field("replicas", "each entry must be a mapping"))?;
@@ -119,7 +119,7 @@ fn parse_replica(v: &Value) -> Result<Replica> {
     Ok(r)
 }
 
-fn perr(e: PatchError) -> Error {
+pub(crate) fn perr(e: PatchError) -> Error {
     Error::new(ErrorKind::Transform, e.to_string())
 }
 
@@ -162,7 +162,7 @@ fn run_patches_strategic_merge(
 }
 
 /// One `patches:` entry (`path` or `patch`, optional `target` and `options`).
-fn run_patch_entry(
+pub(crate) fn run_patch_entry(
     entry: &Value,
     ldr: &Loader<'_>,
     resources: &mut ResMap,
@@ -213,7 +213,7 @@ fn run_patch_entry(
 }
 
 /// One `patchesJson6902` entry (`target` plus `path` or `patch`).
-fn run_json6902_entry(entry: &Value, ldr: &Loader<'_>, resources: &mut ResMap) -> Result<()> {
+pub(crate) fn run_json6902_entry(entry: &Value, ldr: &Loader<'_>, resources: &mut ResMap) -> Result<()> {
     let m = entry
         .as_map()
         .ok_or_else(|| bad_field("patchesJson6902", "each entry must be a mapping"))?;

@@ -332,7 +332,8 @@ fn parse_generator_options(field: &str, v: &Value) -> Result<Option<GeneratorOpt
     Ok(Some(o))
 }
 
-fn parse_generators(field: &str, v: &Value, secret: bool) -> Result<Vec<GeneratorArgs>> {
+/// Parses a list of generator entries (`configMapGenerator` / `secretGenerator` items).
+pub(crate) fn parse_generators(field: &str, v: &Value, secret: bool) -> Result<Vec<GeneratorArgs>> {
     let items = match v {
         Value::Null => return Ok(Vec::new()),
         Value::Seq(items) => items,
