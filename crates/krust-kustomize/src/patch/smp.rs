@@ -18,7 +18,7 @@
 //! Everything below the patch (the new values it adds) is "merged with itself" as kyaml does,
 //! which removes `null` values and `$patch` directives inside added subtrees.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use krust_yaml::parse::resolve_plain;
 use krust_yaml::{Mapping, Value};
@@ -65,7 +65,7 @@ pub fn apply_strategic_merge(
     patch: Value,
     schema: &MergeSchema,
 ) -> Result<SmpOutcome, SmpError> {
-    let merger = Merger { schema };
+    let merger = Merger { schema, fast: true };
     let mut patch = patch;
     let outcome = merger.walk(Some(target), Some(&mut patch), None)?;
     match outcome {
@@ -419,6 +419,9 @@ fn is_mapping_setter(keys: &[String], values: &[String]) -> bool {
 
 struct Merger<'s> {
     schema: &'s MergeSchema,
+    /// Use the indexed single-key path where it gives the same result (off only in tests that
+    /// compare it with the general algorithm).
+    fast: bool,
 }
 
 impl<'s> Merger<'s> {
@@ -675,6 +678,11 @@ impl<'s> Merger<'s> {
         field: &FieldSchema,
         elems: Option<SchemaRef<'s>>,
     ) -> Result<(), SmpError> {
+        if self.fast && field.keys.len() == 1 {
+            if let Some(plan) = FastPlan::new(dest, origin.as_deref(), &field.keys[0]) {
+                return self.assoc_fast(dest, origin, plan, elems);
+            }
+        }
         let keys: Vec<String> = field.keys.clone();
         // Key tuples of the patch's elements, then of the target's (unique, in order).
         let mut values: Vec<Vec<String>> = Vec::new();
@@ -720,6 +728,58 @@ impl<'s> Merger<'s> {
             keys
         };
         self.set_elements(dest, origin, values, &keys, elems)
+    }
+
+    /// The single-key case where every element of both lists has a distinct, non-empty key:
+    /// kyaml's algorithm then reduces to "patch keys first, then the target's other keys; each
+    /// element merged; an element the patch deletes is dropped; where the target still has the
+    /// element, the target's (merged in place) node wins". Linear time with hashed keys.
+    fn assoc_fast(
+        &self,
+        dest: &mut Vec<Value>,
+        mut origin: Option<&mut Vec<Value>>,
+        plan: FastPlan,
+        elems: Option<SchemaRef<'s>>,
+    ) -> Result<(), SmpError> {
+        let mut d_elems: Vec<Option<Value>> = std::mem::take(dest).into_iter().map(Some).collect();
+        let mut out: Vec<Value> = Vec::with_capacity(plan.order.len());
+        for (d_idx, o_idx) in plan.order {
+            let result = match (&mut origin, d_idx) {
+                (None, Some(d)) => match d_elems[d].as_mut() {
+                    Some(v) => {
+                        if self.walk_self(v, elems)? {
+                            Walked::Dest
+                        } else {
+                            Walked::Clear
+                        }
+                    }
+                    None => Walked::Clear,
+                },
+                (None, None) => Walked::Clear,
+                (Some(o), _) => {
+                    let o_elem = o_idx.and_then(|j| o.get_mut(j));
+                    let d_elem = d_idx.and_then(|d| d_elems[d].as_mut());
+                    self.walk(d_elem, o_elem, elems)?
+                }
+            };
+            let val = match result {
+                Walked::Dest => d_idx.and_then(|d| d_elems[d].take()),
+                Walked::New(v) => {
+                    // The target's own element, if it has one, takes the place of the new node.
+                    match d_idx.and_then(|d| d_elems[d].take()) {
+                        Some(d) if !is_empty_node(&v) => Some(d),
+                        _ => Some(v),
+                    }
+                }
+                Walked::Clear => None,
+            };
+            match val {
+                Some(v) if !is_empty_node(&v) => out.push(v),
+                _ => {}
+            }
+        }
+        *dest = out;
+        Ok(())
     }
 
     /// kyaml's `setAssociativeSequenceElements` followed by `appendListNode`.
@@ -942,4 +1002,153 @@ fn materialize(items: Vec<Item>, elems: Vec<Value>) -> Vec<Value> {
         }
     }
     out
+}
+
+/// Order and pairing of elements for [`Merger::assoc_fast`]: `(target index, patch index)` per
+/// key, patch keys first.
+struct FastPlan {
+    order: Vec<(Option<usize>, Option<usize>)>,
+}
+
+impl FastPlan {
+    /// `None` when some element lacks the key, has an empty one, is not a mapping, or shares
+    /// its key with another element of the same list (the general algorithm handles those).
+    fn new(dest: &[Value], origin: Option<&Vec<Value>>, key: &str) -> Option<FastPlan> {
+        fn keys_of(list: &[Value], key: &str) -> Option<Vec<String>> {
+            let mut out = Vec::with_capacity(list.len());
+            for e in list {
+                let Value::Map(m) = e else { return None };
+                let k = match m.get(key) {
+                    Some(Value::Map(_) | Value::Seq(_) | Value::Null) | None => return None,
+                    Some(v) => node_text(v),
+                };
+                if k.is_empty() {
+                    return None;
+                }
+                out.push(k);
+            }
+            Some(out)
+        }
+        let dkeys = keys_of(dest, key)?;
+        let mut dmap: HashMap<&str, usize> = HashMap::with_capacity(dkeys.len());
+        for (i, k) in dkeys.iter().enumerate() {
+            if dmap.insert(k.as_str(), i).is_some() {
+                return None;
+            }
+        }
+        let mut order = Vec::with_capacity(dkeys.len());
+        match origin {
+            None => order.extend((0..dkeys.len()).map(|i| (Some(i), Some(i)))),
+            Some(o) => {
+                let okeys = keys_of(o, key)?;
+                let mut omap: HashMap<&str, usize> = HashMap::with_capacity(okeys.len());
+                for (j, k) in okeys.iter().enumerate() {
+                    if omap.insert(k.as_str(), j).is_some() {
+                        return None;
+                    }
+                    order.push((dmap.get(k.as_str()).copied(), Some(j)));
+                }
+                for (i, k) in dkeys.iter().enumerate() {
+                    if !omap.contains_key(k.as_str()) {
+                        order.push((Some(i), None));
+                    }
+                }
+            }
+        }
+        Some(FastPlan { order })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use krust_yaml::parse_one;
+
+    /// A tiny deterministic generator (no external crates).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    fn container(rng: &mut Lcg, name: &str, patch: bool) -> String {
+        let mut s = format!("{{name: {name}");
+        if rng.next(2) == 0 {
+            s.push_str(&format!(", image: img{}", rng.next(3)));
+        }
+        if patch {
+            match rng.next(8) {
+                0 => s.push_str(", $patch: delete"),
+                1 => s.push_str(", $patch: replace"),
+                2 => s.push_str(", command: null"),
+                _ => {}
+            }
+        }
+        if rng.next(2) == 0 {
+            let n = rng.next(4);
+            let envs: Vec<String> = (0..n)
+                .map(|i| {
+                    format!(
+                        "{{name: E{}, value: v{}}}",
+                        (i * 7 + rng.next(5)) % 6,
+                        rng.next(3)
+                    )
+                })
+                .collect();
+            // Env names may repeat: those lists take the general path in both runs.
+            s.push_str(&format!(", env: [{}]", envs.join(", ")));
+        }
+        s.push('}');
+        s
+    }
+
+    fn list(rng: &mut Lcg, patch: bool) -> String {
+        let names = ["a", "b", "c", "d", "e"];
+        let n = rng.next(5) as usize;
+        let mut used = Vec::new();
+        let mut items = Vec::new();
+        for _ in 0..n {
+            let nm = names[rng.next(5) as usize];
+            if used.contains(&nm) {
+                continue;
+            }
+            used.push(nm);
+            items.push(container(rng, nm, patch));
+        }
+        format!("[{}]", items.join(", "))
+    }
+
+    #[test]
+    fn indexed_path_matches_general_algorithm() {
+        let schema = MergeSchema::builtin();
+        let mut rng = Lcg(7);
+        for _ in 0..400 {
+            let target = format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: x}}\nspec: {{template: {{spec: {{containers: {}}}}}}}\n",
+                list(&mut rng, false)
+            );
+            let patch = format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: x}}\nspec: {{template: {{spec: {{containers: {}}}}}}}\n",
+                list(&mut rng, true)
+            );
+            let run = |fast: bool| {
+                let m = Merger { schema, fast };
+                let mut t = parse_one(&target).expect("target");
+                let mut p = parse_one(&patch).expect("patch");
+                let r = m.walk(Some(&mut t), Some(&mut p), None).map(|w| match w {
+                    Walked::Dest => t,
+                    Walked::New(v) => v,
+                    Walked::Clear => Value::Null,
+                });
+                r.map(|v| krust_yaml::to_string(&v))
+            };
+            assert_eq!(run(true), run(false), "target:\n{target}\npatch:\n{patch}");
+        }
+    }
 }
