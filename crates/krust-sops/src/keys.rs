@@ -357,6 +357,13 @@ impl KeySources {
         None
     }
 
+    /// Unwraps the secret (data key or Shamir share) of one key group.
+    pub fn unwrap_group(&self, g: &KeyGroup) -> Result<Vec<u8>> {
+        let mut attempts = Vec::new();
+        self.decrypt_group(g, &mut attempts)
+            .ok_or(Error::NoKey(Attempts(attempts)))
+    }
+
     /// Recovers the 32-byte data key from the metadata's key groups.
     pub fn data_key(&self, md: &Metadata) -> Result<[u8; 32]> {
         let mut attempts = Vec::new();

@@ -995,7 +995,11 @@ fn format_str(s: &str, key: bool, content_indent: usize) -> String {
     if s.contains('\n') && !key && a.block_ok {
         return literal(s, content_indent);
     }
-    if plain_ok && a.block_plain && !s.contains('\n') && !(s.is_empty() && key) {
+    if !plain_ok {
+        // go-yaml v3 double-quotes strings that would read back as another type.
+        return double_quoted(s);
+    }
+    if a.block_plain && !s.contains('\n') && !(s.is_empty() && key) {
         return s.to_string();
     }
     if a.single_ok && !a.multiline && !s.contains('\n') {
