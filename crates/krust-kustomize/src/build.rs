@@ -26,6 +26,7 @@ use crate::kustomization::{KustKind, Kustomization, KUSTOMIZATION_FILE_NAMES};
 use crate::loader::{LoadRestrictor, Loader, Workspace};
 use crate::resource::{Origin, ResMap, Resource};
 use crate::sort;
+use crate::vars::VarSet;
 
 /// The order of the output when the kustomization has no `sortOptions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,8 +119,8 @@ struct Accumulator {
     configurations: Vec<Value>,
     /// Parsed `crds:` documents.
     crds: Vec<Value>,
-    /// `vars:` entries, merged bottom-up.
-    vars: Vec<Value>,
+    /// `vars:` bound so far, merged bottom-up.
+    vars: VarSet,
 }
 
 impl Accumulator {
@@ -149,25 +150,9 @@ impl Accumulator {
         self.append_all(other.resources.into_resources())?;
         self.configurations.extend(other.configurations);
         self.crds.extend(other.crds);
-        for v in other.vars {
-            self.merge_var(v)?;
-        }
-        Ok(())
-    }
-
-    fn merge_var(&mut self, v: Value) -> Result<()> {
-        let name = v.str_at(&["name"]).unwrap_or("").to_string();
-        if self
-            .vars
-            .iter()
-            .any(|o| o.str_at(&["name"]).unwrap_or("") == name)
-        {
-            return Err(Error::new(
-                ErrorKind::Transform,
-                format!("var '{name}' already encountered"),
-            ));
-        }
-        self.vars.push(v);
+        self.vars
+            .merge_set(other.vars)
+            .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()))?;
         Ok(())
     }
 
@@ -359,7 +344,8 @@ impl<'w> Target<'w> {
         let tc = builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
         builtins::fix_name_references(&mut ra.resources, &tc).map_err(|e| e.at(self.kust_path()))?;
         if !ra.vars.is_empty() {
-            return Err(Error::not_wired("vars").at(self.kust_path()));
+            crate::vars::resolve_vars(&mut ra.resources, &ra.vars, &tc.var_reference)
+                .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()).at(self.kust_path()))?;
         }
         // Drop objects marked `config.kubernetes.io/local-config` (unless "false").
         ra.resources.retain(|r| {
@@ -421,9 +407,17 @@ impl<'w> Target<'w> {
         if !self.kust.validators.is_empty() {
             return Err(Error::unsupported("validators").at(self.kust_path()));
         }
-        for v in &self.kust.vars {
-            ra.merge_var(v.clone()).map_err(|e| {
-                e.wrap("merging vars").at(self.kust_path())
+        if !self.kust.vars.is_empty() {
+            let merging = || format!("merging vars {}", describe_vars(&self.kust.vars));
+            let vars = crate::vars::parse_vars(&Value::Seq(self.kust.vars.clone())).map_err(|e| {
+                Error::new(ErrorKind::InvalidKustomization, e.to_string())
+                    .wrap(merging())
+                    .at(self.kust_path())
+            })?;
+            ra.vars.merge_vars(&ra.resources, &vars).map_err(|e| {
+                Error::new(ErrorKind::Transform, e.to_string())
+                    .wrap(merging())
+                    .at(self.kust_path())
             })?;
         }
         Ok(ra)
@@ -701,6 +695,15 @@ impl<'w> Target<'w> {
         }
         Ok(())
     }
+}
+
+/// A short description of `vars:` for error prefixes.
+fn describe_vars(vars: &[Value]) -> String {
+    let names: Vec<String> = vars
+        .iter()
+        .map(|v| v.str_at(&["name"]).unwrap_or("").to_string())
+        .collect();
+    format!("[{}]", names.join(" "))
 }
 
 fn malformed(e: &krust_yaml::ParseError, path: &Path) -> Error {

@@ -29,9 +29,27 @@ fn config_map(cfg: &Resource) -> &Mapping {
         .unwrap_or_else(|| EMPTY.get_or_init(Mapping::new))
 }
 
+/// `fieldSpecs` of a plugin config. Plugin configs are read leniently (kustomize ignores unknown
+/// fields there), so keys other than group/version/kind/path/create are dropped.
 fn field_specs(cfg: &Resource) -> Result<Vec<FieldSpec>> {
     match cfg.value.get("fieldSpecs") {
         None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Seq(items)) => {
+            let known = ["group", "version", "kind", "path", "create"];
+            let cleaned: Vec<Value> = items
+                .iter()
+                .map(|i| match i {
+                    Value::Map(m) => Value::Map(
+                        m.iter()
+                            .filter(|(k, _)| known.contains(&k.as_str()))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                })
+                .collect();
+            FieldSpec::list_from_value(&Value::Seq(cleaned)).map_err(terr)
+        }
         Some(v) => FieldSpec::list_from_value(v).map_err(terr),
     }
 }
@@ -128,7 +146,10 @@ pub(crate) fn generate(
                  iam.gke.io/gcp-service-account: {sa_name}@{project}.iam.gserviceaccount.com\n  \
                  name: {k8s_name}\n"
             );
-            let ns = cfg.namespace();
+            let ns = cfg
+                .value
+                .str_at(&["kubernetesService", "namespace"])
+                .unwrap_or("");
             if !ns.is_empty() {
                 text.push_str(&format!("  namespace: {ns}\n"));
             }
