@@ -45,25 +45,14 @@ pub enum VarError {
     /// Two vars with the same name met.
     #[error("var '{0}' already encountered")]
     AlreadyEncountered(String),
-    /// An objref matches several resources (kustomize wraps this in `merging vars [...]`).
-    #[error(
-        "merging vars {all}: found {count} resId matches for var {var} (unable to disambiguate)"
-    )]
+    /// An objref matches several resources. kustomize's caller prefixes
+    /// `merging vars {describe_vars(..)}: ` (see [`describe_vars`]).
+    #[error("found {count} resId matches for var {var} (unable to disambiguate)")]
     Ambiguous {
-        /// The kustomization's vars as kustomize prints them.
-        all: String,
         /// How many resources matched.
         count: usize,
         /// The var as kustomize prints it.
         var: String,
-    },
-    /// A duplicate within one kustomization's `vars:` (wrapped like [`VarError::Ambiguous`]).
-    #[error("merging vars {all}: var '{name}' already encountered")]
-    AlreadyEncounteredInKustomization {
-        /// The kustomization's vars as kustomize prints them.
-        all: String,
-        /// The var name.
-        name: String,
     },
     /// No resource was bound to the var.
     #[error("var '{0}' cannot be mapped to a field in the set of known resources")]
@@ -202,6 +191,18 @@ fn mapping<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Mapping>, 
     }
 }
 
+/// A kustomization's `vars:` as kustomize prints them in the `merging vars [...]` prefix it puts
+/// on errors of [`VarSet::merge_vars`], e.g. `[{NAME Service.[noVer].[noGrp] {metadata.name}}]`.
+pub fn describe_vars(vars: &[Var]) -> String {
+    format!(
+        "[{}]",
+        vars.iter()
+            .map(Var::describe_raw)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
 /// Parses one `vars:` entry (keys match case-insensitively, as kustomize's JSON decoding does:
 /// `fieldpath` is `fieldPath`).
 pub fn parse_var(value: &Value) -> Result<Var, VarError> {
@@ -288,6 +289,7 @@ impl VarSet {
 
     /// Binds a kustomization's own `vars:` to `resources` (its accumulated resources, after its
     /// transformers) and adds them (kustomize's `MergeVars`, end of `accumulateTarget`).
+    /// kustomize prefixes its errors with `merging vars {describe_vars(incoming)}: `.
     ///
     /// An objref is compared with every id a resource has had; without a namespace it matches
     /// any namespace. Two matches is an error; no match is left for [`VarSet::resolve`] to report.
@@ -295,14 +297,6 @@ impl VarSet {
         if incoming.is_empty() {
             return Ok(());
         }
-        let all = format!(
-            "[{}]",
-            incoming
-                .iter()
-                .map(Var::describe_raw)
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
         // Index resources by every name they have had, so each var looks at few candidates.
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in resources.resources().iter().enumerate() {
@@ -365,7 +359,6 @@ impl VarSet {
             }
             if matched.len() > 1 {
                 return Err(VarError::Ambiguous {
-                    all,
                     count: matched.len(),
                     var: v.describe(),
                 });
@@ -375,10 +368,7 @@ impl VarSet {
         // Names are checked once every var is bound, as kustomize does.
         for (v, bound_to) in incoming.iter().zip(bindings) {
             if self.entries.contains_key(&v.name) {
-                return Err(VarError::AlreadyEncounteredInKustomization {
-                    all,
-                    name: v.name.clone(),
-                });
+                return Err(VarError::AlreadyEncountered(v.name.clone()));
             }
             self.entries.insert(
                 v.name.clone(),

