@@ -65,7 +65,8 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
     let Value::Map(km) = &k else {
         return Err("kustomization is not a map".into());
     };
-    const SUPPORTED: [&str; 16] = [
+    const SUPPORTED: [&str; 17] = [
+        "transformers",
         "crds",
         "sortOptions",
         "apiVersion",
@@ -228,6 +229,29 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
             transform_images(&mut m, &img, &config.images).map_err(err)?;
         }
     }
+    if let Some(Value::Seq(items)) = km.get("transformers") {
+        for it in items {
+            let entry = text(Some(it));
+            let body = if entry.contains('\n') {
+                entry
+            } else {
+                let p = dir.join(&entry);
+                if !p.is_file() {
+                    return Err(format!("unsupported: transformer {entry}"));
+                }
+                std::fs::read_to_string(p).map_err(|e| e.to_string())?
+            };
+            for doc in krust_yaml::parse_documents(&body).map_err(|e| e.to_string())? {
+                if doc.value.is_null() {
+                    continue;
+                }
+                match super::BuiltinTransformer::from_config(&doc.value).map_err(err)? {
+                    Some(t) => t.apply(&mut m).map_err(err)?,
+                    None => return Err("unsupported: transformer config".into()),
+                }
+            }
+        }
+    }
     Ok((m, config))
 }
 
@@ -314,6 +338,11 @@ fn run_corpus() -> Option<CorpusResult> {
 /// Corpus cases that exercise only this module's transformers (plus plain resources, bases and
 /// `configurations:`) and pass byte for byte; a regression fails the test.
 const MUST_PASS: &[&str] = &[
+    "TestNameUpdateInRoleRef2",
+    "TestLegacyPrefixSuffixTransformer",
+    "TestInlineTransformer",
+    "TestCustomNamePrefixer",
+    "TestCrdBase",
     "TestAddNamePrefixWithNamespace",
     "TestBackReferenceAdmissionPolicy",
     "TestBase",

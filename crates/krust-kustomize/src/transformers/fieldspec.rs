@@ -89,6 +89,16 @@ impl FieldSpec {
     /// Parses one field spec mapping (`group`, `version`, `kind`, `path`, `create`); unknown keys
     /// are rejected as kustomize's strict unmarshalling does.
     pub fn from_value(v: &Value) -> Result<FieldSpec, TransformError> {
+        FieldSpec::parse(v, true)
+    }
+
+    /// Like [`FieldSpec::from_value`] but ignores unknown keys, as kustomize does when it reads a
+    /// builtin plugin's config (e.g. a `name:` key some configs carry).
+    pub fn from_value_lenient(v: &Value) -> Result<FieldSpec, TransformError> {
+        FieldSpec::parse(v, false)
+    }
+
+    fn parse(v: &Value, strict: bool) -> Result<FieldSpec, TransformError> {
         let map = match v {
             Value::Map(m) => m,
             Value::Null => return Ok(FieldSpec::default()),
@@ -118,11 +128,12 @@ impl FieldSpec {
                         }
                     }
                 }
-                other => {
+                other if strict => {
                     return Err(TransformError::Config(format!(
                         "unknown field \"{other}\" in a field spec"
                     )))
                 }
+                _ => {}
             }
         }
         Ok(fs)
@@ -130,9 +141,18 @@ impl FieldSpec {
 
     /// Parses a sequence of field specs (`null` is an empty list).
     pub fn list_from_value(v: &Value) -> Result<Vec<FieldSpec>, TransformError> {
+        FieldSpec::list(v, true)
+    }
+
+    /// Parses a sequence of field specs, ignoring unknown keys.
+    pub fn list_from_value_lenient(v: &Value) -> Result<Vec<FieldSpec>, TransformError> {
+        FieldSpec::list(v, false)
+    }
+
+    fn list(v: &Value, strict: bool) -> Result<Vec<FieldSpec>, TransformError> {
         match v {
             Value::Null => Ok(Vec::new()),
-            Value::Seq(items) => items.iter().map(FieldSpec::from_value).collect(),
+            Value::Seq(items) => items.iter().map(|i| FieldSpec::parse(i, strict)).collect(),
             other => Err(TransformError::Config(format!(
                 "a field spec list must be a sequence, found a {}",
                 other.kind_name()

@@ -23,6 +23,7 @@
 //! [`Resource::previous_ids`]: crate::resource::Resource::previous_ids
 //! [`Resource::remember_id`]: crate::resource::Resource::remember_id
 
+pub mod builtin;
 pub mod config;
 pub mod fieldspec;
 pub mod images;
@@ -41,6 +42,7 @@ use krust_yaml::Value;
 
 use crate::resource::{ResMap, Resource};
 
+pub use builtin::BuiltinTransformer;
 pub use config::{NameBackReference, TransformerConfig};
 pub use fieldspec::{apply_field_spec, CreateKind, FieldSpec};
 pub use images::{transform_images, Image};
