@@ -91,3 +91,55 @@ fn flux_production() {
     insta::assert_snapshot!("flux_production_summary", summary(&repo));
     insta::assert_snapshot!("flux_production_build", repo.to_yaml(None));
 }
+
+fn argo_summary(out: &krust_flux::argo::RenderedArgo) -> String {
+    let mut s = String::new();
+    for a in &out.apps {
+        s.push_str(&format!(
+            "app {} wave={} dest={} objects={} parent={}\n",
+            a.name,
+            a.sync_wave,
+            a.destination_namespace,
+            a.object_count,
+            a.parent
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ));
+        for src in &a.sources {
+            s.push_str(&format!(
+                "  source {:?} repo={} path={} chart={} local={}\n",
+                src.source_type,
+                src.repo_url,
+                src.path,
+                src.chart.as_deref().unwrap_or("-"),
+                src.local_dir
+                    .as_deref()
+                    .map(|d| out.relative_path(d))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+        for n in &a.notes {
+            s.push_str(&format!("  note: {n}\n"));
+        }
+    }
+    for e in &out.errors {
+        s.push_str(&format!("error: {e}\n"));
+    }
+    s
+}
+
+#[test]
+fn argo_app_of_apps() {
+    let root = fixture("argo");
+    let options = krust_flux::argo::ArgoOptions {
+        entry: root.join("argocd"),
+        root,
+        repo_urls: vec!["https://github.com/example/gitops.git".into()],
+        sources: Vec::new(),
+    };
+    let out = krust_flux::argo::render_argo(&options, &KustomizeEngine::new());
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    insta::assert_snapshot!("argo_summary", argo_summary(&out));
+    insta::assert_snapshot!("argo_build", out.to_yaml(None));
+}
