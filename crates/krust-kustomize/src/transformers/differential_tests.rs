@@ -542,3 +542,37 @@ metadata:
 "#,
     );
 }
+
+/// Image names are regular expressions in kustomize. (An invalid pattern such as `[` crashes
+/// kustomize v5.6.0; newer kustomize matches nothing, see corpus case
+/// TestTransfomersImageInvalidNameRegexp.)
+#[test]
+fn image_names_are_patterns() {
+    check(
+        "imgregex",
+        r#"=== kustomization.yaml
+sortOptions:
+  order: fifo
+images:
+- name: my.registry/app
+  newTag: "2"
+- name: ngin.*
+  newName: mirror/nginx
+resources:
+- r.yaml
+=== r.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: a
+    image: myxregistry/app:1
+  - name: b
+    image: nginx-extra@sha256:abcd
+  - name: c
+    image: my.registry/app
+"#,
+    );
+}

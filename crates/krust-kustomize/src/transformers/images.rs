@@ -2,6 +2,7 @@
 
 use krust_yaml::Value;
 
+use crate::patch::regex::Regex;
 use crate::resource::ResMap;
 
 use super::fieldspec::{apply_field_spec, CreateKind, FieldSpec};
@@ -30,15 +31,16 @@ pub struct Image {
 /// CustomResourceDefinitions are skipped. A matching field that is not a scalar is an error.
 /// Does not change ids.
 ///
-/// Matching: the value must be the name, optionally followed by `:tag` and/or
-/// `@algorithm:digest`. kustomize compiles the name into a regular expression; krust compares it
-/// literally, which gives the same answer unless the name contains regex metacharacters that
-/// match something other than themselves (`.` matching any character, for instance).
+/// Matching: as kustomize, the name is a regular expression that must match the whole value
+/// up to an optional `:tag` and/or `@algorithm:digest`; a name that does not compile matches
+/// nothing.
 pub fn transform_images(
     resources: &mut ResMap,
     image: &Image,
     field_specs: &[FieldSpec],
 ) -> Result<(), TransformError> {
+    let matcher = ImageMatcher::new(&image.name);
+    let image = &(image, &matcher);
     for r in resources.resources_mut() {
         if r.kind() == "CustomResourceDefinition" {
             continue;
@@ -61,7 +63,42 @@ pub fn transform_images(
     Ok(())
 }
 
-fn legacy_walk(node: &mut Value, image: &Image) -> Result<(), TransformError> {
+/// Matches image references against an `images[].name`.
+enum ImageMatcher {
+    /// A name without regex metacharacters: compared literally (fast path).
+    Literal(String),
+    /// kustomize's full pattern, compiled.
+    Regex(Regex),
+    /// The name does not compile: nothing matches.
+    Never,
+}
+
+const TAG: &str = "[a-zA-Z0-9_.{}-]*";
+
+impl ImageMatcher {
+    fn new(name: &str) -> ImageMatcher {
+        if !name.contains(|c: char| "\\+*?()|[]{}^$".contains(c)) && !name.contains('.') {
+            return ImageMatcher::Literal(name.to_string());
+        }
+        let pattern = format!("{name}(:{TAG})?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:{TAG})?");
+        match Regex::anchored(&pattern) {
+            Ok(r) => ImageMatcher::Regex(r),
+            Err(_) => ImageMatcher::Never,
+        }
+    }
+
+    fn matches(&self, value: &str) -> bool {
+        match self {
+            ImageMatcher::Literal(name) => image_matches(value, name),
+            ImageMatcher::Regex(r) => r.is_match(value),
+            ImageMatcher::Never => false,
+        }
+    }
+}
+
+type Rule<'a> = (&'a Image, &'a ImageMatcher);
+
+fn legacy_walk(node: &mut Value, image: &Rule) -> Result<(), TransformError> {
     match node {
         Value::Map(m) => {
             for (k, v) in m.iter_mut() {
@@ -88,7 +125,8 @@ fn legacy_walk(node: &mut Value, image: &Image) -> Result<(), TransformError> {
     }
 }
 
-fn update_image(node: &mut Value, image: &Image) -> Result<(), TransformError> {
+fn update_image(node: &mut Value, rule: &Rule) -> Result<(), TransformError> {
+    let (image, matcher) = *rule;
     if matches!(node, Value::Map(_) | Value::Seq(_)) {
         return Err(TransformError::WrongTarget(format!(
             "wrong node kind: expected ScalarNode but got {}",
@@ -96,7 +134,7 @@ fn update_image(node: &mut Value, image: &Image) -> Result<(), TransformError> {
         )));
     }
     let value = node.scalar_text().unwrap_or_default();
-    if !image_matches(&value, &image.name) {
+    if !matcher.matches(&value) {
         return Ok(());
     }
     let (name, tag, digest) = split_image(&value);
@@ -135,7 +173,7 @@ fn is_tag_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '{' | '}' | '-')
 }
 
-/// True when `value` is `name` optionally followed by `:tag` and/or `@alg:digest`.
+/// True when `value` is literally `name` optionally followed by `:tag` and/or `@alg:digest`.
 pub fn image_matches(value: &str, name: &str) -> bool {
     let Some(rest) = value.strip_prefix(name) else {
         return false;
