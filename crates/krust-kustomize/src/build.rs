@@ -13,7 +13,10 @@
 //! Only at the top-level kustomization, afterwards: add hash suffixes to generated names, fix
 //! name references, resolve vars, drop local-config objects, sort, and strip build annotations.
 
+use std::cell::{Cell, RefCell};
 use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use krust_yaml::Value;
 
@@ -24,6 +27,8 @@ use crate::generators::{self, Behavior, GeneratorKind};
 use crate::hash;
 use crate::kustomization::{KustKind, Kustomization, KUSTOMIZATION_FILE_NAMES};
 use crate::loader::{LoadRestrictor, Loader, Workspace};
+use crate::openapi;
+use crate::patch::MergeSchema;
 use crate::resource::{Origin, ResMap, Resource};
 use crate::sort;
 use crate::vars::VarSet;
@@ -52,7 +57,8 @@ pub struct BuildOptions {
 /// Builds the kustomization in `dir` and returns its resources in output order.
 pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMap> {
     let ldr = Loader::top(ws, dir, options.load_restrictor)?;
-    let target = Target::load(ldr)?;
+    let target = Target::load(ldr, Rc::new(BuildState::default()))?;
+    target.set_schema(true)?;
     let mut resources = target.make_customized()?;
 
     let mut list = std::mem::take(&mut resources).into_resources();
@@ -279,11 +285,20 @@ struct Target<'w> {
     ldr: Loader<'w>,
     kust: Kustomization,
     file_name: &'static str,
+    state: Rc<BuildState>,
+}
+
+/// What all kustomizations of one build share: the OpenAPI schema in force (kustomize keeps it
+/// in a global; the first kustomization that sets one wins, the top-level one always does).
+#[derive(Default)]
+struct BuildState {
+    schema: RefCell<Option<Arc<MergeSchema>>>,
+    schema_set: Cell<bool>,
 }
 
 impl<'w> Target<'w> {
     /// Finds and parses the kustomization file in the loader's root.
-    fn load(ldr: Loader<'w>) -> Result<Target<'w>> {
+    fn load(ldr: Loader<'w>, state: Rc<BuildState>) -> Result<Target<'w>> {
         let root = ldr.root_display();
         let mut found = None;
         let mut count = 0;
@@ -330,7 +345,43 @@ impl<'w> Target<'w> {
             ldr,
             kust,
             file_name: name,
+            state,
         })
+    }
+
+    /// Applies this kustomization's `openapi` field (kustomize's `openapi.SetSchema`).
+    fn set_schema(&self, reset: bool) -> Result<()> {
+        if self.state.schema_set.get() && !reset {
+            return Ok(());
+        }
+        let version = self.kust.openapi.get("version");
+        if let Some(path) = self.kust.openapi.get("path") {
+            let text = self.ldr.load_text(path)?;
+            if version.is_some() {
+                return Err(Error::new(
+                    ErrorKind::InvalidKustomization,
+                    "builtin version and custom schema provided, cannot use both",
+                )
+                .at(self.kust_path()));
+            }
+            let schema = openapi::merge_schema_from_openapi(&text, path)?;
+            *self.state.schema.borrow_mut() = Some(Arc::new(schema));
+            self.state.schema_set.set(true);
+            return Ok(());
+        }
+        match version.map(String::as_str) {
+            None | Some("") => Ok(()),
+            Some(openapi::BUILTIN_OPENAPI_VERSION) => {
+                *self.state.schema.borrow_mut() = None;
+                self.state.schema_set.set(true);
+                Ok(())
+            }
+            Some(_) => Err(Error::new(
+                ErrorKind::InvalidKustomization,
+                "the specified OpenAPI version is not built in",
+            )
+            .at(self.kust_path())),
+        }
     }
 
     fn kust_path(&self) -> std::path::PathBuf {
@@ -478,8 +529,9 @@ impl<'w> Target<'w> {
         is_component: bool,
     ) -> Result<Accumulator> {
         let root = ldr.root_display();
-        let sub = Target::load(ldr)
+        let sub = Target::load(ldr, Rc::clone(&self.state))
             .map_err(|e| e.wrap(format!("couldn't make target for path '{root}'")))?;
+        sub.set_schema(false)?;
         if is_component && sub.kust.kind != KustKind::Component {
             return Err(Error::new(
                 ErrorKind::InvalidKustomization,
@@ -684,12 +736,14 @@ impl<'w> Target<'w> {
     /// The builtin transformers in kustomize's order, then `transformers:`.
     fn run_transformers(&self, ra: &mut Accumulator) -> Result<()> {
         let tc = builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
-        builtins::run(&self.kust, &self.ldr, &mut ra.resources, &tc)
+        let custom = self.state.schema.borrow().clone();
+        let schema: &MergeSchema = custom.as_deref().unwrap_or_else(|| MergeSchema::builtin());
+        builtins::run(&self.kust, &self.ldr, &mut ra.resources, &tc, schema)
             .map_err(|e| e.at(self.kust_path()))?;
         if !self.kust.transformers.is_empty() {
             let configs = self.load_plugin_configs(&self.kust.transformers)?;
             for cfg in &configs {
-                plugins::transform(cfg, &self.ldr, &mut ra.resources, &tc)
+                plugins::transform(cfg, &self.ldr, &mut ra.resources, &tc, schema)
                     .map_err(|e| e.at(self.kust_path()))?;
             }
         }

@@ -260,8 +260,8 @@ pub(crate) fn run(
     ldr: &Loader<'_>,
     resources: &mut ResMap,
     tc: &TransformerConfig,
+    schema: &MergeSchema,
 ) -> Result<()> {
-    let schema = MergeSchema::builtin();
     if !k.patches_strategic_merge.is_empty() {
         run_patches_strategic_merge(k, ldr, resources, schema)?;
     }

@@ -27,6 +27,7 @@ pub mod generators;
 pub mod hash;
 pub mod kustomization;
 pub mod loader;
+pub mod openapi;
 pub mod resource;
 pub mod sort;
 

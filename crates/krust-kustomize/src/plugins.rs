@@ -172,6 +172,7 @@ pub(crate) fn transform(
     ldr: &Loader<'_>,
     resources: &mut ResMap,
     tc: &TransformerConfig,
+    schema: &MergeSchema,
 ) -> Result<()> {
     if cfg.api_version() != "builtin" {
         return Err(not_builtin(cfg));
@@ -253,7 +254,7 @@ pub(crate) fn transform(
                     entry.insert(k.to_string(), x.clone());
                 }
             }
-            run_patch_entry(&Value::Map(entry), ldr, resources, MergeSchema::builtin())
+            run_patch_entry(&Value::Map(entry), ldr, resources, schema)
         }
         "PatchJson6902Transformer" => {
             let mut entry = Mapping::new();
@@ -281,7 +282,7 @@ pub(crate) fn transform(
             if let Some(text) = v.get("patches").and_then(Value::as_str) {
                 docs.extend(patch::parse_strategic_merge_patches(text).map_err(perr)?);
             }
-            patch::apply_strategic_merge_patches(resources, &docs, &entries, MergeSchema::builtin())
+            patch::apply_strategic_merge_patches(resources, &docs, &entries, schema)
                 .map_err(perr)
         }
         "ReplacementTransformer" => {

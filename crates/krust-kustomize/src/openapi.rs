@@ -1,0 +1,129 @@
+//! Custom OpenAPI schemas (`openapi: {path: …}`): the merge keys and patch strategies of custom
+//! resources for strategic merge patches.
+//!
+//! The schema file (JSON or YAML, Swagger 2 style `definitions` with
+//! `x-kubernetes-group-version-kind`, `x-kubernetes-patch-merge-key`, …) is converted into the
+//! patch module's [`MergeSchema`]. As in kustomize, a custom schema replaces the built-in one.
+
+use krust_yaml::{Mapping, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::patch::MergeSchema;
+
+/// The only built-in OpenAPI version kustomize accepts in `openapi.version`.
+pub const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
+
+fn ref_name(prop: &Value) -> Option<&str> {
+    prop.str_at(&["$ref"]).map(|r| r.rsplit('/').next().unwrap_or(r))
+}
+
+/// Shape letter and target definition of a property (see `scripts/gen-merge-keys`).
+fn field_shape(prop: &Value) -> (&'static str, Option<&str>) {
+    if let Some(t) = ref_name(prop) {
+        return ("o", Some(t));
+    }
+    let is_array = match prop.get("type") {
+        Some(Value::String(t)) => t == "array",
+        Some(Value::Seq(ts)) => ts.iter().any(|t| t.as_str() == Some("array")),
+        _ => false,
+    };
+    if is_array {
+        return ("a", prop.get("items").and_then(ref_name));
+    }
+    if let Some(add @ Value::Map(_)) = prop.get("additionalProperties") {
+        if let Some(t) = ref_name(add) {
+            return ("m", Some(t));
+        }
+    }
+    ("s", None)
+}
+
+fn clean(s: &str) -> String {
+    s.replace(['\t', '\n'], " ")
+}
+
+/// Converts an OpenAPI document into a merge schema.
+pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> {
+    let bad = |m: String| {
+        Error::new(
+            ErrorKind::InvalidKustomization,
+            format!("invalid schema file: {m}"),
+        )
+        .at(path)
+    };
+    let doc = krust_yaml::parse_one(text).map_err(|e| bad(e.to_string()))?;
+    let empty = Mapping::new();
+    let defs = doc
+        .get("definitions")
+        .and_then(Value::as_map)
+        .unwrap_or(&empty);
+    let mut lines = Vec::new();
+    for (name, d) in defs {
+        if let Some(Value::Seq(gvks)) = d.get("x-kubernetes-group-version-kind") {
+            for gvk in gvks {
+                let group = gvk.str_at(&["group"]).unwrap_or("");
+                let version = gvk.str_at(&["version"]).unwrap_or("");
+                let kind = gvk.str_at(&["kind"]).unwrap_or("");
+                let api = if group.is_empty() {
+                    version.to_string()
+                } else {
+                    format!("{group}/{version}")
+                };
+                lines.push(format!("K\t{}\t{}\t{}", clean(&api), clean(kind), clean(name)));
+            }
+        }
+    }
+    for (name, d) in defs {
+        lines.push(format!("D\t{}", clean(name)));
+        let Some(props) = d.get("properties").and_then(Value::as_map) else {
+            continue;
+        };
+        for (field, prop) in props {
+            let (shape, target) = field_shape(prop);
+            let target = target.filter(|t| defs.contains_key(*t)).unwrap_or("-");
+            let keys = match prop.get("x-kubernetes-list-map-keys") {
+                Some(Value::Seq(ks)) => ks
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                _ => prop
+                    .str_at(&["x-kubernetes-patch-merge-key"])
+                    .unwrap_or("-")
+                    .to_string(),
+            };
+            let strategy = prop.str_at(&["x-kubernetes-patch-strategy"]).unwrap_or("-");
+            let list_type = prop.str_at(&["x-kubernetes-list-type"]).unwrap_or("-");
+            lines.push(
+                [
+                    "F",
+                    &clean(field),
+                    shape,
+                    &clean(target),
+                    &clean(strategy),
+                    &clean(if keys.is_empty() { "-" } else { &keys }),
+                    &clean(list_type),
+                ]
+                .join("\t"),
+            );
+        }
+    }
+    MergeSchema::parse(&lines.join("\n")).map_err(|e| bad(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_definitions() {
+        let text = r##"{"definitions": {"v1.My": {"properties": {"spec": {"$ref": "#/definitions/v1.Spec"}},
+            "x-kubernetes-group-version-kind": [{"group": "example.com", "kind": "My", "version": "v1"}]},
+            "v1.Spec": {"properties": {"items": {"type": "array", "items": {"$ref": "#/definitions/v1.Item"},
+            "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge"}}},
+            "v1.Item": {"properties": {"name": {"type": "string"}}}}}"##;
+        let s = merge_schema_from_openapi(text, "s.json").unwrap();
+        assert!(s.for_type("example.com/v1", "My").is_some());
+        assert!(merge_schema_from_openapi("definitions: [", "x").is_err());
+    }
+}
