@@ -347,6 +347,8 @@ fn options(m: &Mapping) -> Result<Option<FieldOptions>, ReplacementError> {
     let create = match field(o, "create") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
+        // kustomize reads its configuration as YAML 1.1, where these are booleans too.
+        Some(Value::String(s)) if yaml11_bool(s).is_some() => yaml11_bool(s).unwrap_or(false),
         Some(other) => {
             return Err(ReplacementError::Invalid(format!(
                 "`options.create` must be a boolean, found a {}",
@@ -360,6 +362,15 @@ fn options(m: &Mapping) -> Result<Option<FieldOptions>, ReplacementError> {
         encoding: string_field(o, "encoding")?,
         create,
     }))
+}
+
+/// YAML 1.1 booleans that YAML 1.2 reads as strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
 }
 
 fn selector(v: &Value, what: &str) -> Result<Option<Selector>, ReplacementError> {

@@ -413,6 +413,17 @@ fn parse_errors() {
         parse_replacement_file("just a string"),
         Err(ReplacementError::UnsupportedFileContent(_))
     ));
+    let r = parse_replacement_file(
+        "source: {kind: A}\ntargets: [{select: {kind: B}, options: {create: yes}}]",
+    )
+    .expect("YAML 1.1 boolean");
+    assert_eq!(
+        r[0].targets
+            .as_ref()
+            .and_then(|t| t[0].options.as_ref())
+            .map(|o| o.create),
+        Some(true)
+    );
     // Field names match case-insensitively, as kustomize's JSON decoding does.
     let r = parse_replacement_file("Source: {Kind: A, FIELDPATH: x}\ntargets: []").expect("parse");
     assert_eq!(
