@@ -27,19 +27,17 @@
 //! # assert_eq!(resmap.resources()[1].value.str_at(&["data", "y"]), Some("1"));
 //! ```
 
-pub mod labels;
 pub mod path;
-pub mod pattern;
 
 use std::collections::HashMap;
 use std::fmt;
 
 use krust_yaml::{Mapping, Value};
 
+use crate::patch::regex::{Regex, RegexError};
+use crate::patch::selector::{LabelSelector, SelectorError};
 use crate::resource::{ResId, ResMap, Resource};
-use labels::{LabelSelector, LabelSelectorError};
 use path::{CreateKind, PathError};
-use pattern::{Pattern, PatternError};
 
 /// The field path used when a source or target names none.
 pub const DEFAULT_FIELD_PATH: &str = "metadata.name";
@@ -104,10 +102,10 @@ pub enum ReplacementError {
     TargetWithoutSelect,
     /// A selector field that is not a valid regular expression.
     #[error("error creating target selector: {0}")]
-    SelectorRegex(PatternError),
+    SelectorRegex(RegexError),
     /// A `labelSelector` or `annotationSelector` that does not parse.
     #[error(transparent)]
-    LabelSelector(#[from] LabelSelectorError),
+    LabelSelector(#[from] SelectorError),
     /// A target field could not be found, created or walked.
     #[error("{message}")]
     TargetField {
@@ -598,18 +596,18 @@ fn is_literal(p: &str) -> bool {
 
 /// A selector's id fields compiled to anchored patterns.
 struct CompiledIdSelector {
-    group: Option<Pattern>,
-    version: Option<Pattern>,
-    kind: Option<Pattern>,
-    name: Option<Pattern>,
-    namespace: Option<Pattern>,
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
+    name: Option<Regex>,
+    namespace: Option<Regex>,
 }
 
-fn anchored(p: &str) -> Result<Option<Pattern>, ReplacementError> {
+fn anchored(p: &str) -> Result<Option<Regex>, ReplacementError> {
     if p.is_empty() {
         return Ok(None);
     }
-    Pattern::new(&format!("^(?:{p})$"))
+    Regex::anchored(p)
         .map(Some)
         .map_err(ReplacementError::SelectorRegex)
 }
@@ -626,7 +624,7 @@ impl CompiledIdSelector {
     }
 
     fn matches(&self, id: &ResId) -> bool {
-        let ok = |p: &Option<Pattern>, s: &str| p.as_ref().is_none_or(|p| p.is_match(s));
+        let ok = |p: &Option<Regex>, s: &str| p.as_ref().is_none_or(|p| p.is_match(s));
         ok(&self.group, &id.gvk.group)
             && ok(&self.version, &id.gvk.version)
             && ok(&self.kind, &id.gvk.kind)

@@ -15,7 +15,7 @@
 
 use krust_yaml::Value;
 
-use super::pattern::{Pattern, PatternError};
+use crate::patch::regex::{Regex, RegexError};
 
 /// An error while walking a path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -47,7 +47,7 @@ pub enum PathError {
     BadListElement,
     /// A `[k=v]` value that is not a valid regular expression.
     #[error(transparent)]
-    Pattern(#[from] PatternError),
+    Pattern(#[from] RegexError),
 }
 
 /// Splits a dotted path as kustomize's `SmarterPathSplitter` does.
@@ -388,7 +388,7 @@ fn walk_list_match(
     out: &mut Vec<Located>,
 ) -> Result<(), PathError> {
     let (key, value) = split_index_name_value(part)?;
-    let pattern = Pattern::new(value)?;
+    let pattern = unanchored(value)?;
     let items = match node {
         Value::Seq(items) => items,
         other => return Err(wrong_kind("SequenceNode", other)),
@@ -446,6 +446,13 @@ fn walk_list_match(
     let r = walk(&mut items[i], rest, create, steps, false, out);
     steps.pop();
     r
+}
+
+/// Go's `regexp.MatchString` (a match anywhere in the text) with the crate's anchored engine.
+fn unanchored(pattern: &str) -> Result<Regex, PathError> {
+    // Validate the pattern on its own first so that errors quote what the user wrote.
+    Regex::anchored(pattern)?;
+    Ok(Regex::anchored(&format!(r"[\s\S]*(?:{pattern})[\s\S]*"))?)
 }
 
 /// The node at `steps`, mutably.
@@ -528,5 +535,12 @@ mod tests {
             find_targets(&mut doc, &split_path("x.y.0"), Some(CreateKind::Scalar)).expect("ok");
         assert_eq!(found.len(), 1);
         assert!(find_targets(&mut doc, &split_path("c.5"), None).is_err());
+        // `[k=v]` values are unanchored regular expressions (Go's `MatchString`).
+        let found = find_targets(&mut doc, &split_path("c.[name=^si].name"), None).expect("ok");
+        assert_eq!(found.len(), 1);
+        let found = find_targets(&mut doc, &split_path("c.[name=p|d]"), None).expect("ok");
+        assert_eq!(found.len(), 2);
+        let err = find_targets(&mut doc, &split_path("c.[name=(]"), None).expect_err("bad regex");
+        assert!(err.to_string().contains("`(`"), "{err}");
     }
 }
