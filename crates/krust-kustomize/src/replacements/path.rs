@@ -448,11 +448,32 @@ fn walk_list_match(
     r
 }
 
-/// Go's `regexp.MatchString` (a match anywhere in the text) with the crate's anchored engine.
-fn unanchored(pattern: &str) -> Result<Regex, PathError> {
+/// Go's `regexp.MatchString`: a match anywhere in the text.
+enum Unanchored {
+    /// A pattern without metacharacters matches where it occurs as a substring.
+    Substring(String),
+    /// Otherwise the crate's anchored engine, with the pattern wrapped in "anything".
+    Regex(Regex),
+}
+
+impl Unanchored {
+    fn is_match(&self, text: &str) -> bool {
+        match self {
+            Unanchored::Substring(s) => text.contains(s.as_str()),
+            Unanchored::Regex(r) => r.is_match(text),
+        }
+    }
+}
+
+fn unanchored(pattern: &str) -> Result<Unanchored, PathError> {
+    if !pattern.contains(|c: char| "\\.+*?()|[]{}^$".contains(c)) {
+        return Ok(Unanchored::Substring(pattern.to_string()));
+    }
     // Validate the pattern on its own first so that errors quote what the user wrote.
     Regex::anchored(pattern)?;
-    Ok(Regex::anchored(&format!(r"[\s\S]*(?:{pattern})[\s\S]*"))?)
+    Ok(Unanchored::Regex(Regex::anchored(&format!(
+        r"[\s\S]*(?:{pattern})[\s\S]*"
+    ))?))
 }
 
 /// The node at `steps`, mutably.
