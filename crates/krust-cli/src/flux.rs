@@ -9,6 +9,7 @@ use clap::{Subcommand, ValueEnum};
 use krust_flux::decrypt::{Decryptor, NoKeys};
 use krust_flux::json::to_json_pretty;
 use krust_flux::render::{KsStatus, RenderOptions, RenderedRepo, SourceMapping};
+use krust_flux::sops::SopsDecryptor;
 use krust_flux::{KustomizeEngine, NamespacedName};
 use krust_yaml::{Mapping, Value};
 
@@ -203,15 +204,26 @@ fn git_remote_urls(root: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Builds the SOPS decryptor from the key options (krust-sops).
+/// Builds the SOPS decryptor: `--age-key`/`--pgp-key` files plus the sops environment
+/// (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the user's age keys file).
 fn decryptor(common: &Common) -> anyhow::Result<Box<dyn Decryptor>> {
-    if common.age_key.is_empty() && common.pgp_key.is_empty() {
+    let mut keys = krust_sops::KeySources::from_env();
+    for f in &common.age_key {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| anyhow::anyhow!("--age-key {}: {e}", f.display()))?;
+        keys.add_age_identities(&text, &f.display().to_string())
+            .map_err(|e| anyhow::anyhow!("--age-key {}: {e}", f.display()))?;
+    }
+    for f in &common.pgp_key {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| anyhow::anyhow!("--pgp-key {}: {e}", f.display()))?;
+        keys.add_pgp_key(&text, &f.display().to_string())
+            .map_err(|e| anyhow::anyhow!("--pgp-key {}: {e}", f.display()))?;
+    }
+    if keys.is_empty() {
         return Ok(Box::new(NoKeys));
     }
-    anyhow::bail!(
-        "SOPS decryption is not wired yet: krust-sops has no decrypt API to call; \
-         run without --age-key/--pgp-key to render secrets still encrypted"
-    )
+    Ok(Box::new(SopsDecryptor::new(keys)))
 }
 
 fn render(common: &Common) -> anyhow::Result<RenderedRepo> {

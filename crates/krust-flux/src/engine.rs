@@ -64,10 +64,10 @@ impl KustomizeEngine {
 static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A temporary directory removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new() -> Result<TempDir, String> {
+    pub(crate) fn new() -> Result<TempDir, String> {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("krust-flux-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)

@@ -20,6 +20,7 @@ pub mod helm;
 pub mod json;
 pub mod model;
 pub mod render;
+pub mod sops;
 pub mod varsub;
 
 pub use engine::{Engine, KustomizeEngine};

@@ -627,11 +627,11 @@ impl Renderer<'_> {
             }
         };
         let mut kept_encrypted = false;
-        let mut overlay = Overlay::default();
+        let mut decrypted_files = Vec::new();
         if ks.decryption {
             match self.decrypt_sources(&dir, &generated.kustomization) {
-                Ok((o, kept)) => {
-                    overlay = o;
+                Ok((files, kept)) => {
+                    decrypted_files = files;
                     kept_encrypted |= kept;
                 }
                 Err((file, e)) => {
@@ -647,12 +647,21 @@ impl Renderer<'_> {
                 }
             }
         }
-        let kust = if generated.modified || !overlay.files.is_empty() {
-            Some(&generated.kustomization)
+        let built = if decrypted_files.is_empty() {
+            let kust = generated.modified.then_some(&generated.kustomization);
+            self.engine.build(&dir, kust, &Overlay::default())
         } else {
-            None
+            // Like the controller, build a private copy of the source in which the decrypted
+            // files replace the encrypted ones.
+            build_shadow(
+                self.engine,
+                &source_root,
+                &dir,
+                &generated,
+                &decrypted_files,
+            )
         };
-        let mut objects = match self.engine.build(&dir, kust, &overlay) {
+        let mut objects = match built {
             Ok(o) => o,
             Err(e) => {
                 self.states[idx].info.status = KsStatus::Failed;
@@ -722,45 +731,47 @@ impl Renderer<'_> {
         }
     }
 
-    /// Decrypts the top-level kustomization's secret generator sources and patch files.
+    /// Decrypts the secret generator sources and patch files of the kustomization and of every
+    /// kustomization it reaches through `resources` and `components` (the controller's
+    /// `DecryptSources`). Returns the decrypted files and whether some stayed encrypted.
+    #[allow(clippy::type_complexity)]
     fn decrypt_sources(
         &self,
         dir: &Path,
         kust: &Value,
-    ) -> Result<(Overlay, bool), (PathBuf, String)> {
-        let mut files: Vec<(String, SopsFormat)> = Vec::new();
-        if let Some(Value::Seq(gens)) = kust.get("secretGenerator") {
-            for g in gens {
-                for f in g.get("files").and_then(Value::as_seq).into_iter().flatten() {
-                    let Some(s) = f.as_str() else { continue };
-                    let (key, path) = s.split_once('=').unwrap_or((s, s));
-                    files.push((path.to_string(), crate::decrypt::format_for_path(key)));
+    ) -> Result<(Vec<(PathBuf, Vec<u8>)>, bool), (PathBuf, String)> {
+        let mut refs: Vec<(PathBuf, SopsFormat)> = Vec::new();
+        let mut visited: HashSet<PathBuf> = HashSet::new();
+        let mut stack: Vec<(PathBuf, Value)> = vec![(dir.to_path_buf(), kust.clone())];
+        visited.insert(dir.to_path_buf());
+        while let Some((d, k)) = stack.pop() {
+            collect_source_refs(&d, &k, &mut refs);
+            let children = ["resources", "components"]
+                .iter()
+                .filter_map(|f| k.get(f).and_then(Value::as_seq))
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter(|r| !crate::engine::is_remote(r))
+                .map(|r| clean(&d.join(r)))
+                .collect::<Vec<_>>();
+            for child in children {
+                if !child.is_dir() || !visited.insert(child.clone()) {
+                    continue;
                 }
-                let envs = g.get("envs").and_then(Value::as_seq).into_iter().flatten();
-                for e in envs.chain(g.get("env")) {
-                    let Some(s) = e.as_str() else { continue };
-                    let f = match crate::decrypt::format_for_path(s) {
-                        SopsFormat::Binary => SopsFormat::Dotenv,
-                        f => f,
-                    };
-                    files.push((s.to_string(), f));
-                }
+                let Some(file) = crate::generate::find_kustomization_file(&child) else {
+                    continue;
+                };
+                let text =
+                    std::fs::read_to_string(&file).map_err(|e| (file.clone(), e.to_string()))?;
+                let v = krust_yaml::parse_one(&text).map_err(|e| (file.clone(), e.to_string()))?;
+                stack.push((child, v));
             }
         }
-        if let Some(Value::Seq(patches)) = kust.get("patches") {
-            for p in patches {
-                if let Some(path) = p.str_at(&["path"]) {
-                    if !crate::engine::is_remote(path) {
-                        files.push((path.to_string(), crate::decrypt::format_for_path(path)));
-                    }
-                }
-            }
-        }
-        let mut overlay = Overlay::default();
+        let mut out: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         let mut kept = false;
-        for (path, format) in files {
-            let abs = clean(&dir.join(&path));
-            if overlay.files.iter().any(|(p, _)| *p == abs) {
+        let mut seen: HashSet<PathBuf> = HashSet::new();
+        for (abs, format) in refs {
+            if !seen.insert(abs.clone()) {
                 continue;
             }
             let Ok(data) = std::fs::read(&abs) else {
@@ -776,12 +787,12 @@ impl Renderer<'_> {
                 continue;
             }
             match self.dec.decrypt_bytes(&data, format, format) {
-                Ok(Decrypted::Plain(out)) => overlay.files.push((abs, out)),
+                Ok(Decrypted::Plain(plain)) => out.push((abs, plain)),
                 Ok(Decrypted::NoKey) => kept = true,
                 Err(e) => return Err((abs, e)),
             }
         }
-        Ok((overlay, kept))
+        Ok((out, kept))
     }
 
     fn substitute_one(&mut self, idx: usize) {
@@ -864,6 +875,118 @@ impl Renderer<'_> {
         self.states[idx].info.object_count = objects.len();
         self.states[idx].objects = objects;
     }
+}
+
+/// The files a kustomization's secret generators and patches read, with their SOPS format.
+fn collect_source_refs(dir: &Path, kust: &Value, refs: &mut Vec<(PathBuf, SopsFormat)>) {
+    use crate::decrypt::format_for_path;
+    if let Some(Value::Seq(gens)) = kust.get("secretGenerator") {
+        for g in gens {
+            for f in g.get("files").and_then(Value::as_seq).into_iter().flatten() {
+                let Some(s) = f.as_str() else { continue };
+                let (key, path) = s.split_once('=').unwrap_or((s, s));
+                refs.push((clean(&dir.join(path)), format_for_path(key)));
+            }
+            let envs = g.get("envs").and_then(Value::as_seq).into_iter().flatten();
+            for e in envs.chain(g.get("env")) {
+                let Some(s) = e.as_str() else { continue };
+                let f = match format_for_path(s) {
+                    SopsFormat::Binary => SopsFormat::Dotenv,
+                    f => f,
+                };
+                refs.push((clean(&dir.join(s)), f));
+            }
+        }
+    }
+    if let Some(Value::Seq(patches)) = kust.get("patches") {
+        for p in patches {
+            if let Some(path) = p.str_at(&["path"]) {
+                if !crate::engine::is_remote(path) {
+                    refs.push((clean(&dir.join(path)), format_for_path(path)));
+                }
+            }
+        }
+    }
+}
+
+/// Copies `source_root` (without `.git`) into a temporary directory, writes the decrypted files
+/// and the generated kustomization into the copy, builds the copy of `dir`, and maps the objects'
+/// files back to the original tree.
+fn build_shadow(
+    engine: &dyn Engine,
+    source_root: &Path,
+    dir: &Path,
+    generated: &crate::generate::Generated,
+    decrypted: &[(PathBuf, Vec<u8>)],
+) -> Result<Vec<BuiltObject>, String> {
+    let tmp = crate::engine::TempDir::new()?;
+    copy_tree(source_root, &tmp.0).map_err(|e| format!("copying the source: {e}"))?;
+    let map = |p: &Path| tmp.0.join(p.strip_prefix(source_root).unwrap_or(p));
+    for (path, content) in decrypted {
+        // Never write outside the copy: files outside the source are not decrypted (as in
+        // the controller, whose decryption is confined to the source root).
+        let Ok(rel) = path.strip_prefix(source_root) else {
+            return Err(format!(
+                "{}: encrypted file outside the source root cannot be decrypted",
+                path.display()
+            ));
+        };
+        std::fs::write(tmp.0.join(rel), content)
+            .map_err(|e| format!("writing decrypted file: {e}"))?;
+    }
+    let shadow_dir = map(dir);
+    if generated.modified {
+        let name = generated
+            .file
+            .as_ref()
+            .and_then(|f| f.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "kustomization.yaml".into());
+        std::fs::write(
+            shadow_dir.join(name),
+            krust_yaml::to_string(&generated.kustomization),
+        )
+        .map_err(|e| format!("writing the kustomization: {e}"))?;
+    }
+    let mut objects = engine
+        .build(&shadow_dir, None, &Overlay::default())
+        .map_err(|e| {
+            e.replace(
+                &tmp.0.display().to_string(),
+                &source_root.display().to_string(),
+            )
+        })?;
+    for o in &mut objects {
+        if let Ok(rel) = o.file.strip_prefix(&tmp.0) {
+            o.file = source_root.join(rel);
+        }
+    }
+    Ok(objects)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let src = entry.path();
+        let dst = to.join(&name);
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if ft.is_file() {
+            std::fs::copy(&src, &dst)?;
+        } else if ft.is_symlink() {
+            if let Ok(target) = std::fs::read_link(&src) {
+                #[cfg(unix)]
+                std::os::unix::fs::symlink(target, &dst)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Kind.version.group/name` the way kustomize prints a GVK (`[noGrp]` for the core group).
