@@ -1,0 +1,447 @@
+//! What `krust check` looks at: rendered objects with their file, line and origin, plus the raw
+//! YAML files of the repository (for rules about kustomizations, SOPS files and `.sops.yaml`).
+//!
+//! [`load`] accepts a manifest file, a kustomization directory, or a repository / manifest folder
+//! and says which of these it found ([`InputKind`]). In a folder, every directory holding a
+//! kustomization that no other kustomization includes is built with krust-kustomize, and every
+//! YAML file outside such directories is read as plain manifests (the Argo CD layout). Objects are
+//! attributed to the Flux Kustomization whose `spec.path` covers the directory they were built
+//! from. The input model is independent of the Flux renderer so that a `RenderedRepo` adapts to it
+//! with one function.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use krust_kustomize::{BuildOptions, DefaultOrder, LoadRestrictor, Workspace};
+use krust_yaml::{Document, Value};
+
+/// What kind of input was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// One manifest file.
+    File,
+    /// A kustomization directory, built as `kustomize build` would.
+    Kustomization,
+    /// A folder of plain manifests and kustomizations without Flux Kustomizations.
+    ManifestFolder,
+    /// A GitOps repository with Flux Kustomizations (and/or Argo CD Applications).
+    Repository,
+}
+
+impl InputKind {
+    /// A phrase for the summary line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            InputKind::File => "manifest file",
+            InputKind::Kustomization => "kustomization directory",
+            InputKind::ManifestFolder => "manifest folder",
+            InputKind::Repository => "GitOps repository",
+        }
+    }
+}
+
+/// One object to check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedObject {
+    /// The object (a mapping).
+    pub value: Value,
+    /// Its file, relative to the input root when possible.
+    pub file: PathBuf,
+    /// 1-based line of its document (0 when generated).
+    pub line: usize,
+    /// The Flux Kustomization (`namespace/name`) or Argo CD Application applying it.
+    pub origin: Option<String>,
+    /// The directory it was built from (relative to the root), used to attribute origins.
+    pub unit: PathBuf,
+}
+
+/// One YAML file of the repository, as written (before any build).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFile {
+    /// Path relative to the root.
+    pub path: PathBuf,
+    /// Its documents (empty when it failed to parse).
+    pub documents: Vec<Document>,
+    /// Whether the file carries SOPS metadata (`sops:` with a `mac`, or `sops_mac=` in dotenv).
+    pub sops: bool,
+}
+
+/// A file that failed to parse, or a kustomization that failed to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputProblem {
+    /// The file or directory, relative to the root.
+    pub path: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Everything a check run looks at.
+#[derive(Debug, Clone, Default)]
+pub struct CheckInput {
+    /// The root (absolute) that paths are relative to.
+    pub root: PathBuf,
+    /// What was found at the path.
+    pub kind: Option<InputKind>,
+    /// Objects to check, in load order.
+    pub objects: Vec<CheckedObject>,
+    /// Raw YAML files of the repository (and other SOPS-encrypted files).
+    pub files: Vec<SourceFile>,
+    /// YAML files that do not parse.
+    pub parse_errors: Vec<InputProblem>,
+    /// Kustomizations that do not build.
+    pub build_errors: Vec<InputProblem>,
+}
+
+/// Why an input could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The path does not exist or cannot be read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+const MAX_FILE: u64 = 8 << 20;
+
+/// The kustomization file of `dir`, if any.
+pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+    KUSTOMIZATION_FILES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// True for an object `krust check` should look at (has `apiVersion` and `kind`; not a kustomize
+/// config file).
+fn is_object(v: &Value) -> bool {
+    let api = v.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = v.str_at(&["kind"]).unwrap_or("");
+    !api.is_empty() && !kind.is_empty() && !api.starts_with("kustomize.config.k8s.io/")
+}
+
+fn is_sops_text(text: &str) -> bool {
+    (text.contains("sops:") && text.contains("mac: ENC[")) || text.contains("sops_mac=ENC[")
+        || text.contains("\"mac\": \"ENC[")
+}
+
+/// Loads `path` (file, kustomization directory or folder).
+pub fn load(path: &Path) -> Result<CheckInput, LoadError> {
+    let abs = std::fs::canonicalize(path).map_err(|e| LoadError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if abs.is_file() {
+        let root = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut input = CheckInput {
+            root: root.clone(),
+            kind: Some(InputKind::File),
+            ..CheckInput::default()
+        };
+        read_file(&root, &abs, &mut input, true);
+        return Ok(input);
+    }
+    let mut input = CheckInput {
+        root: abs.clone(),
+        ..CheckInput::default()
+    };
+    let mut yaml_files = Vec::new();
+    let mut kust_dirs = Vec::new();
+    walk(&abs, &mut yaml_files, &mut kust_dirs);
+    yaml_files.sort();
+    kust_dirs.sort();
+    for f in &yaml_files {
+        read_file(&abs, f, &mut input, false);
+    }
+    let ws = Workspace::new();
+    if kustomization_file(&abs).is_some() {
+        input.kind = Some(InputKind::Kustomization);
+        build_dir(&ws, &abs, &abs, &mut input);
+    } else {
+        let roots = root_kustomizations(&kust_dirs);
+        let in_kust = |f: &Path| kust_dirs.iter().any(|d| f.starts_with(d));
+        // Plain files and built roots, in path order so the output is stable.
+        let mut units: Vec<(PathBuf, bool)> = roots.into_iter().map(|d| (d, true)).collect();
+        units.extend(
+            yaml_files
+                .iter()
+                .filter(|f| !in_kust(f))
+                .map(|f| (f.clone(), false)),
+        );
+        units.sort();
+        for (p, is_dir) in units {
+            if is_dir {
+                build_dir(&ws, &abs, &p, &mut input);
+            } else {
+                let rel = rel(&abs, &p);
+                let unit = rel.parent().map(Path::to_path_buf).unwrap_or_default();
+                if let Some(sf) = input.files.iter().find(|sf| sf.path == rel) {
+                    let docs = sf.documents.clone();
+                    for d in docs {
+                        if is_object(&d.value) {
+                            input.objects.push(CheckedObject {
+                                value: d.value,
+                                file: rel.clone(),
+                                line: d.line,
+                                origin: None,
+                                unit: unit.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let has_flux = input.objects.iter().any(|o| {
+            o.value
+                .str_at(&["apiVersion"])
+                .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
+                || o.value
+                    .str_at(&["apiVersion"])
+                    .is_some_and(|a| a.starts_with("argoproj.io/"))
+        });
+        input.kind = Some(if has_flux {
+            InputKind::Repository
+        } else {
+            InputKind::ManifestFolder
+        });
+    }
+    attribute_origins(&mut input);
+    Ok(input)
+}
+
+fn rel(root: &Path, p: &Path) -> PathBuf {
+    p.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, kust_dirs: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    if dir.join("Chart.yaml").is_file() {
+        // Helm charts hold templates, not manifests.
+        return;
+    }
+    if kustomization_file(dir).is_some() {
+        kust_dirs.push(dir.to_path_buf());
+    }
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            if name.starts_with('.') || name == "node_modules" || name == "target" {
+                continue;
+            }
+            walk(&p, files, kust_dirs);
+        } else if ft.is_file()
+            && (name.ends_with(".yaml")
+                || name.ends_with(".yml")
+                || name.ends_with(".json")
+                || name.ends_with(".env"))
+            && e.metadata().map(|m| m.len() <= MAX_FILE).unwrap_or(false)
+        {
+            files.push(p);
+        }
+    }
+}
+
+fn read_file(root: &Path, path: &Path, input: &mut CheckInput, as_objects: bool) {
+    let relp = rel(root, path);
+    let Ok(bytes) = std::fs::read(path) else {
+        input.parse_errors.push(InputProblem {
+            path: relp,
+            line: 0,
+            message: "cannot read file".into(),
+        });
+        return;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let sops = is_sops_text(&text);
+    let name = relp.to_string_lossy();
+    if name.ends_with(".env") {
+        input.files.push(SourceFile {
+            path: relp,
+            documents: Vec::new(),
+            sops,
+        });
+        return;
+    }
+    match krust_yaml::parse_bytes(&bytes) {
+        Ok(documents) => {
+            if as_objects {
+                for d in &documents {
+                    if is_object(&d.value) {
+                        input.objects.push(CheckedObject {
+                            value: d.value.clone(),
+                            file: relp.clone(),
+                            line: d.line,
+                            origin: None,
+                            unit: relp.parent().map(Path::to_path_buf).unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+            input.files.push(SourceFile {
+                path: relp,
+                documents,
+                sops,
+            });
+        }
+        Err(e) => {
+            input.parse_errors.push(InputProblem {
+                path: relp.clone(),
+                line: e.line,
+                message: e.message,
+            });
+            input.files.push(SourceFile {
+                path: relp,
+                documents: Vec::new(),
+                sops,
+            });
+        }
+    }
+}
+
+/// The local directories a kustomization includes (resources, bases, components).
+fn referenced_dirs(dir: &Path) -> Vec<PathBuf> {
+    let Some(kf) = kustomization_file(dir) else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(&kf) else {
+        return Vec::new();
+    };
+    let Ok(v) = krust_yaml::parse_one(&text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for key in ["resources", "bases", "components"] {
+        for item in v.get(key).and_then(Value::as_seq).into_iter().flatten() {
+            if let Some(s) = item.as_str() {
+                if s.contains("://") || s.starts_with("github.com/") {
+                    continue;
+                }
+                let p = dir.join(s);
+                if p.is_dir() {
+                    if let Ok(c) = std::fs::canonicalize(&p) {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn root_kustomizations(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let referenced: BTreeSet<PathBuf> = dirs.iter().flat_map(|d| referenced_dirs(d)).collect();
+    dirs.iter()
+        .filter(|d| !referenced.contains(*d))
+        .cloned()
+        .collect()
+}
+
+fn build_dir(ws: &Workspace, root: &Path, dir: &Path, input: &mut CheckInput) {
+    let options = BuildOptions {
+        load_restrictor: LoadRestrictor::None,
+        default_order: DefaultOrder::Legacy,
+        add_managed_by_label: false,
+    };
+    let unit = rel(root, dir);
+    match krust_kustomize::build(ws, dir, &options) {
+        Ok(rm) => {
+            for r in rm.into_resources() {
+                let file = if r.origin.path.as_os_str().is_empty() {
+                    unit.join("kustomization.yaml")
+                } else {
+                    rel(root, &r.origin.path)
+                };
+                input.objects.push(CheckedObject {
+                    value: r.value,
+                    file,
+                    line: r.origin.line,
+                    origin: None,
+                    unit: unit.clone(),
+                });
+            }
+        }
+        Err(e) => input.build_errors.push(InputProblem {
+            path: e.path.as_deref().map(|p| rel(root, p)).unwrap_or(unit),
+            line: 0,
+            message: e.message.trim().replace('\n', " "),
+        }),
+    }
+}
+
+/// `spec.path` of a Flux Kustomization, normalised relative to the root (`""` for the root).
+pub fn flux_path(v: &Value) -> PathBuf {
+    let p = v.str_at(&["spec", "path"]).unwrap_or("");
+    let mut out = PathBuf::new();
+    for c in Path::new(p).components() {
+        match c {
+            std::path::Component::Normal(s) => out.push(s),
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Attributes each object without an origin to the Flux Kustomization whose `spec.path` is the
+/// longest prefix of the directory it was built from.
+pub fn attribute_origins(input: &mut CheckInput) {
+    let mut ks: Vec<(PathBuf, String)> = input
+        .objects
+        .iter()
+        .filter(|o| {
+            o.value.str_at(&["kind"]) == Some("Kustomization")
+                && o.value
+                    .str_at(&["apiVersion"])
+                    .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
+        })
+        .map(|o| {
+            let ns = o.value.str_at(&["metadata", "namespace"]).unwrap_or("flux-system");
+            let name = o.value.str_at(&["metadata", "name"]).unwrap_or("");
+            (flux_path(&o.value), format!("{ns}/{name}"))
+        })
+        .collect();
+    ks.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
+    let mut cache: HashMap<PathBuf, Option<String>> = HashMap::new();
+    for o in &mut input.objects {
+        if o.origin.is_some() {
+            continue;
+        }
+        let origin = cache
+            .entry(o.unit.clone())
+            .or_insert_with(|| {
+                ks.iter()
+                    .find(|(p, _)| o.unit.starts_with(p))
+                    .map(|(_, n)| n.clone())
+            })
+            .clone();
+        o.origin = origin;
+    }
+}
+
+impl CheckInput {
+    /// An input made of objects only (tests, adapters).
+    pub fn from_objects(root: PathBuf, objects: Vec<CheckedObject>) -> CheckInput {
+        CheckInput {
+            root,
+            kind: Some(InputKind::ManifestFolder),
+            objects,
+            ..CheckInput::default()
+        }
+    }
+}
