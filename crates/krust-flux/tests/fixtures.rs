@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use krust_flux::decrypt::NoKeys;
+use krust_flux::sops::SopsDecryptor;
 use krust_flux::render::{KsStatus, RenderOptions, RenderedRepo};
 use krust_flux::{render, KustomizeEngine};
 
@@ -12,15 +13,33 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn render_flux(cluster: &str, strict: bool) -> RenderedRepo {
+fn render_flux_with(
+    cluster: &str,
+    strict: bool,
+    require_decryption: bool,
+    dec: &dyn krust_flux::decrypt::Decryptor,
+) -> RenderedRepo {
     let root = fixture("flux");
     let options = RenderOptions {
         entry: root.join("clusters").join(cluster),
         root,
         strict_substitution: strict,
+        require_decryption,
         ..RenderOptions::default()
     };
-    render(&options, &KustomizeEngine::new(), &NoKeys)
+    render(&options, &KustomizeEngine::new(), dec)
+}
+
+/// The fixture's committed TEST age key.
+fn test_key() -> SopsDecryptor {
+    let mut keys = krust_sops::KeySources::new();
+    let text = std::fs::read_to_string(fixture("flux/keys/test.agekey")).expect("test key");
+    keys.add_age_identities(&text, "test.agekey").expect("age key");
+    SopsDecryptor::new(keys)
+}
+
+fn render_flux(cluster: &str, strict: bool) -> RenderedRepo {
+    render_flux_with(cluster, strict, false, &test_key())
 }
 
 /// A stable summary: Kustomizations in order, HelmReleases with merged values, sources,
@@ -69,7 +88,7 @@ fn summary(repo: &RenderedRepo) -> String {
     for e in &repo.errors {
         out.push_str(&format!("error: {e}\n"));
     }
-    out
+    out.replace(&repo.root.display().to_string(), "<root>")
 }
 
 #[test]
@@ -82,6 +101,23 @@ fn flux_staging() {
         .all(|k| k.status == KsStatus::Rendered));
     insta::assert_snapshot!("flux_staging_summary", summary(&repo));
     insta::assert_snapshot!("flux_staging_build", repo.to_yaml(None));
+}
+
+#[test]
+fn flux_staging_without_keys_keeps_secrets_encrypted() {
+    let repo = render_flux_with("staging", true, false, &NoKeys);
+    assert!(repo.errors.is_empty(), "{:?}", repo.errors);
+    insta::assert_snapshot!("flux_staging_nokey_summary", summary(&repo));
+    let apps = krust_flux::NamespacedName::new("flux-system", "apps");
+    let smtp = repo
+        .objects_of(&apps)
+        .find(|o| o.value.str_at(&["metadata", "name"]) == Some("podinfo-smtp"))
+        .expect("smtp secret");
+    let pw = smtp.value.str_at(&["stringData", "password"]).unwrap_or("");
+    assert!(pw.starts_with("ENC[AES256_GCM,"), "{pw}");
+
+    let strict = render_flux_with("staging", true, true, &NoKeys);
+    insta::assert_snapshot!("flux_staging_require_decryption_errors", summary(&strict));
 }
 
 #[test]
