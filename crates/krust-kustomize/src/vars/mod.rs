@@ -395,6 +395,9 @@ impl VarSet {
     /// Computes every var's value from the final resources (kustomize's
     /// `makeVarReplacementMap`). Call after hash suffixes and name-reference fix-up.
     pub fn resolve(&self, resources: &ResMap) -> Result<BTreeMap<String, VarValue>, VarError> {
+        if self.entries.is_empty() {
+            return Ok(BTreeMap::new());
+        }
         // Resources by the first id of their history, to find a bound object without a scan.
         let mut by_origin: HashMap<ResId, Vec<usize>> = HashMap::new();
         let histories: Vec<Vec<ResId>> = resources.resources().iter().map(history).collect();
@@ -658,9 +661,32 @@ pub fn expand_vars(
     field_specs: &[FieldSpec],
 ) -> Result<Vec<String>, VarError> {
     let mut counts: HashMap<String, usize> = HashMap::new();
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
     let split: Vec<Vec<String>> = field_specs.iter().map(FieldSpec::path_segments).collect();
+    // Spec positions per kind (kind-less specs included), in the specs' order, so that each
+    // resource only looks at the specs that can apply to it.
+    let any_kind: Vec<usize> = (0..field_specs.len())
+        .filter(|&i| field_specs[i].kind.is_empty())
+        .collect();
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, fs) in field_specs.iter().enumerate() {
+        if !fs.kind.is_empty() {
+            by_kind
+                .entry(fs.kind.as_str())
+                .or_insert_with(|| any_kind.clone())
+                .push(i);
+        }
+    }
+    for list in by_kind.values_mut() {
+        list.sort_unstable();
+    }
     for r in resources.resources_mut() {
-        for (fs, path) in field_specs.iter().zip(&split) {
+        let kind = r.kind().to_string();
+        let applicable = by_kind.get(kind.as_str()).unwrap_or(&any_kind);
+        for &i in applicable {
+            let (fs, path) = (&field_specs[i], &split[i]);
             if !fs.matches_object(&r.value) {
                 continue;
             }

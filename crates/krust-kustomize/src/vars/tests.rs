@@ -448,3 +448,53 @@ fn differential_against_kubectl() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Scale check: binding, resolving and expanding stay linear in the number of resources.
+#[test]
+fn scales_linearly_with_resources() {
+    let n = 4000;
+    let mut m = ResMap::new();
+    for i in 0..n {
+        let v = one(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        args: [\"--peer=$(V{})\"]\n",
+            i % 50
+        ));
+        m.push(Resource::new(v, Origin::default()));
+    }
+    let vars: Vec<Var> = (0..50)
+        .map(|i| Var {
+            name: format!("V{i}"),
+            objref: ObjRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                name: format!("d{i}"),
+                ..ObjRef::default()
+            },
+            field_path: String::new(),
+        })
+        .collect();
+    let specs = specs();
+    let start = std::time::Instant::now();
+    let mut set = VarSet::new();
+    set.merge_vars(&m, &vars).expect("bind");
+    let t1 = start.elapsed();
+    let values = set.resolve(&m).expect("resolve");
+    let t2 = start.elapsed();
+    let unused = expand_vars(&mut m, &values, &specs).expect("expand");
+    eprintln!(
+        "bind {t1:?}, resolve {:?}, expand {:?}",
+        t2 - t1,
+        start.elapsed() - t2
+    );
+    let elapsed = start.elapsed();
+    assert!(unused.is_empty());
+    let args = m.resources()[123]
+        .value
+        .get_path(&["spec", "template", "spec", "containers"])
+        .and_then(|c| c.as_seq())
+        .and_then(|c| c[0].get("args"))
+        .cloned();
+    assert_eq!(args, Some(Value::Seq(vec![Value::from("--peer=d23")])));
+    assert!(elapsed.as_secs_f64() < 5.0, "took {elapsed:?}");
+    eprintln!("50 vars over {n} resources: {elapsed:?}");
+}
