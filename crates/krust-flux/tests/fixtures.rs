@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use krust_flux::decrypt::NoKeys;
-use krust_flux::sops::SopsDecryptor;
 use krust_flux::render::{KsStatus, RenderOptions, RenderedRepo};
+use krust_flux::sops::SopsDecryptor;
 use krust_flux::{render, KustomizeEngine};
 
 fn fixture(rel: &str) -> PathBuf {
@@ -34,7 +34,8 @@ fn render_flux_with(
 fn test_key() -> SopsDecryptor {
     let mut keys = krust_sops::KeySources::new();
     let text = std::fs::read_to_string(fixture("flux/keys/test.agekey")).expect("test key");
-    keys.add_age_identities(&text, "test.agekey").expect("age key");
+    keys.add_age_identities(&text, "test.agekey")
+        .expect("age key");
     SopsDecryptor::new(keys)
 }
 
