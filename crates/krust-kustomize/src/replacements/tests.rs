@@ -481,6 +481,11 @@ const DIFFERENTIAL: &[(&str, &str, &str)] = &[
     ("", TYPED, "- source: {kind: ConfigMap, fieldPath: metadata.name}\n  targets:\n  - select: {version: v1}\n    fieldPaths: [metadata.annotations.seen]\n    options: {create: true, delimiter: '/', index: 0}\n"),
     ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.mp.k.deeper]\n"),
     ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.s]\n    options: {delimiter: ','}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, namespace: default, fieldPath: data.w}\n  targets:\n  - select: {group: '', version: v1, kind: Thing, name: tgt}\n    fieldPaths:\n    - metadata.annotations.a\\.b\n    - metadata.labels.[x.y/z]\n    - spec.x.[name=foo].val\n    - spec.q.0.r\n    options: {create: true}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s, options: {delimiter: '8', index: 0}}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.s]\n    options: {delimiter: 'l', index: 2}\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.w]\n    options: {delimiter: 'b', index: -3}\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.s}\n  targets:\n  - select: {kind: Thing, annotationSelector: 'a!=b'}\n    reject: [{labelSelector: 'gone'}]\n    fieldPaths: [spec.i]\n"),
+    ("", TYPED, "- source: {kind: ConfigMap, fieldPath: data.m}\n  targets:\n  - select: {kind: Thing}\n    fieldPaths: [spec.i, spec.b, spec.n]\n"),
+    ("", TYPED, "- source: {kind: Thing, fieldPath: spec.lst}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.m, data.newlist]\n    options: {create: true}\n"),
 ];
 
 #[test]
@@ -510,6 +515,14 @@ fn differential_against_kubectl() {
         let ours = parse_replacement_file(reps).and_then(|r| apply_replacements(&mut mine, &r));
         let theirs = String::from_utf8_lossy(&out.stdout).to_string();
         let their_err = String::from_utf8_lossy(&out.stderr).to_string();
+        eprintln!(
+            "#{i}: kustomize {}",
+            if out.status.success() {
+                "ok"
+            } else {
+                their_err.trim()
+            }
+        );
         match (ours, out.status.success()) {
             (Ok(()), true) => {
                 let ours = krust_yaml::documents_to_string(values(&mine).iter());
