@@ -1,0 +1,201 @@
+//! SOPS conformance runner: decrypts the shared corpus and prints `sops: N passed, M failed`.
+//!
+//! Usage: `conformance CORPUS_DIR [--baseline FILE] [-v]`. Exits 1 when the pass count is below
+//! the baseline (a number in FILE).
+
+use krust_sops::{decrypt, decrypt_with, DecryptOptions, Format, Item, KeySources, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn all_keys(root: &Path) -> Result<KeySources, String> {
+    let mut ks = KeySources::new();
+    for f in [
+        "gibbz00-rops/age-test-key.txt",
+        "fluxcd-kustomize-controller/controller/testdata/sops/keys/age.txt",
+        "fluxcd-kustomize-controller/controller/testdata/sops/keys/age-global.txt",
+    ] {
+        let t = std::fs::read_to_string(root.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        ks.add_age_identities(&t, f).map_err(|e| e.to_string())?;
+    }
+    for f in [
+        "fluxcd-kustomize-controller/controller/testdata/sops/keys/pgp.asc",
+        "getsops-sops/pgp/sops_functional_tests_key.asc",
+    ] {
+        let t = std::fs::read_to_string(root.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        ks.add_pgp_key(&t, f).map_err(|e| e.to_string())?;
+    }
+    Ok(ks)
+}
+
+fn strip(v: &Value) -> Value {
+    match v {
+        Value::Map(b) => Value::Map(
+            b.iter()
+                .filter_map(|i| match i {
+                    Item::Pair(k, v) => Some(Item::Pair(k.clone(), strip(v))),
+                    Item::Comment(_) => None,
+                })
+                .collect(),
+        ),
+        Value::Seq(s) => Value::Seq(
+            s.iter()
+                .filter(|v| !matches!(v, Value::Comment(_)))
+                .map(strip)
+                .collect(),
+        ),
+        Value::Int(i) => Value::Float(*i as f64),
+        v => v.clone(),
+    }
+}
+
+fn check_tree(root: &Path, exp: &Value, keys: &KeySources) -> Result<(), String> {
+    let path = root.join(exp.get("file").and_then(Value::as_str).unwrap_or(""));
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let format = match exp.get("type").and_then(Value::as_str) {
+        Some("binary") => Format::Binary,
+        Some(t) => Format::from_name(t).unwrap_or_else(|| Format::from_path(&path)),
+        None => Format::from_path(&path),
+    };
+    let d = decrypt(&bytes, format, keys).map_err(|e| e.to_string())?;
+    let got = if d.branches.len() == 1 {
+        strip(&Value::Map(d.branches[0].clone()))
+    } else {
+        Value::Seq(
+            d.branches
+                .iter()
+                .map(|b| strip(&Value::Map(b.clone())))
+                .collect(),
+        )
+    };
+    let want = strip(exp.get("decrypted").ok_or("no `decrypted` in expected")?);
+    if got != want {
+        return Err(format!("tree differs:\n  got  {got:?}\n  want {want:?}"));
+    }
+    let dk: String = d.data_key.iter().map(|b| format!("{b:02x}")).collect();
+    if Some(dk.as_str()) != exp.get("data_key_hex").and_then(Value::as_str) {
+        return Err("recovered data key differs".into());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let mut corpus: Option<PathBuf> = None;
+    let mut baseline: Option<PathBuf> = None;
+    let mut verbose = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--baseline" => baseline = args.next().map(PathBuf::from),
+            "-v" => verbose = true,
+            _ => corpus = Some(PathBuf::from(a)),
+        }
+    }
+    let Some(root) = corpus else {
+        eprintln!("usage: conformance CORPUS_DIR [--baseline FILE] [-v]");
+        return ExitCode::from(2);
+    };
+    let keys = match all_keys(&root) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("conformance: cannot load keys: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut results: Vec<(String, Result<(), String>)> = Vec::new();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(root.join("expected"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    names.sort();
+    for p in names {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let exp = match std::fs::read(&p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| krust_sops::stores::json::parse(&b).map_err(|e| e.to_string()))
+        {
+            Ok(b) => Value::Map(b),
+            Err(e) => {
+                results.push((name, Err(e)));
+                continue;
+            }
+        };
+        if exp.get("status").and_then(Value::as_str) != Some("ok") {
+            continue;
+        }
+        results.push((format!("tree {name}"), check_tree(&root, &exp, &keys)));
+    }
+    // MAC refusal.
+    let no_mac = root.join("getsops-sops/functional-tests/res/no_mac.yaml");
+    let bytes = std::fs::read(&no_mac).unwrap_or_default();
+    results.push((
+        "no_mac.yaml refused".into(),
+        match decrypt(&bytes, Format::Yaml, &keys) {
+            Err(krust_sops::Error::MacMismatch { .. }) => Ok(()),
+            Err(e) => Err(format!("wrong error: {e}")),
+            Ok(_) => Err("decrypted despite the MAC mismatch".into()),
+        },
+    ));
+    let opts = DecryptOptions {
+        ignore_mac: true,
+        ..Default::default()
+    };
+    results.push((
+        "no_mac.yaml with --ignore-mac".into(),
+        match decrypt_with(&bytes, Format::Yaml, &keys, &opts) {
+            Ok(d) if !d.mac_ok => Ok(()),
+            Ok(_) => Err("MAC unexpectedly matched".into()),
+            Err(e) => Err(e.to_string()),
+        },
+    ));
+    // Exact output bytes asserted by sops' functional tests.
+    for (file, format, want) in [
+        ("format.enc.yaml", Format::Yaml, "foo: bar\n"),
+        (
+            "format.enc.json",
+            Format::Json,
+            "{\n\t\"foo\": \"bar\"\n}\n",
+        ),
+        ("format.enc.env", Format::Dotenv, "foo = bar\n"),
+        ("format.enc.ini", Format::Ini, "[foo]\nbar = baz\n"),
+        ("format-2.enc.ini", Format::Ini, "[foo]\nbar = baz\n"),
+    ] {
+        let p = root.join("getsops-sops/functional-tests/res").join(file);
+        let r = std::fs::read(&p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| decrypt(&b, format, &keys).map_err(|e| e.to_string()))
+            .and_then(|d| {
+                if d.plaintext == want.as_bytes() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "output {:?}, want {want:?}",
+                        String::from_utf8_lossy(&d.plaintext)
+                    ))
+                }
+            });
+        results.push((format!("output bytes {file}"), r));
+    }
+    let passed = results.iter().filter(|r| r.1.is_ok()).count();
+    let failed = results.len() - passed;
+    for (name, r) in &results {
+        match r {
+            Ok(()) if verbose => println!("ok   {name}"),
+            Ok(()) => {}
+            Err(e) => println!("FAIL {name}: {e}"),
+        }
+    }
+    println!("sops: {passed} passed, {failed} failed");
+    if let Some(b) = baseline {
+        let want: usize = std::fs::read_to_string(&b)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        if passed < want {
+            println!("sops: below the baseline of {want} in {}", b.display());
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
