@@ -12,8 +12,7 @@ use krust_yaml::{Mapping, Value};
 
 /// Arguments of `krust argo`.
 #[derive(clap::Args)]
-#[command(
-    long_about = "Discover and render a repository's Argo CD Applications offline.\n\n\
+#[command(after_help = "\
 The entry directory (--path) is read like an Argo CD directory source (or built, when it has a \
 kustomization); every Application found whose source is this repository (--repo-url, or the \
 git remotes of --root) is rendered as the repo-server would: Directory sources (recurse, \
@@ -21,12 +20,10 @@ include, exclude), Kustomize sources with the Application's overrides (namePrefi
 namespace, images, replicas, commonLabels, commonAnnotations, patches, components). \
 Applications in rendered output are followed (app-of-apps). Helm sources are listed with their \
 values, not rendered. Namespaced objects without a namespace get the destination namespace.\n\n\
-Exit codes: 0 success, 1 an Application failed to render, 2 usage error.",
-    after_help = "Examples:\n  \
+Exit codes: 0 success, 1 an Application failed to render, 2 usage error.\n\nExamples:\n  \
 krust argo get --path argocd --repo-url https://github.com/me/gitops.git\n  \
 krust argo build --path argocd --app argocd/podinfo\n  \
-krust argo build --path argocd --source https://github.com/me/charts=../charts"
-)]
+krust argo build --path argocd --source https://github.com/me/charts=../charts")]
 pub struct Args {
     #[command(subcommand)]
     command: Command,

@@ -15,9 +15,7 @@ use krust_yaml::{Mapping, Value};
 
 /// Arguments of `krust flux`.
 #[derive(clap::Args)]
-#[command(
-    about = "Discover and render a repository's Flux objects offline",
-    long_about = "Discover and render a repository's Flux objects offline.\n\n\
+#[command(after_help = "\
 Starting from an entry directory (usually clusters/<name>), krust builds it, finds the Flux \
 objects in the output (GitRepository, OCIRepository, Bucket, HelmRepository, HelmChart, \
 Kustomization, HelmRelease) and follows every Kustomization's spec.sourceRef and spec.path, \
@@ -30,14 +28,12 @@ Sources: the GitRepository flux-system/flux-system is this repository (--root); 
 source must be mapped with --source NAME=DIR, otherwise its Kustomizations are reported as \
 not resolvable offline (never guessed).\n\n\
 Exit codes: 0 success, 1 a Kustomization failed (errors name the Kustomization, the file and \
-the step), 2 usage error.",
-    after_help = "Examples:\n  \
+the step), 2 usage error.\n\nExamples:\n  \
 krust flux get ks --path clusters/production\n  \
 krust flux get all --path clusters/production -o json\n  \
 krust flux build --path clusters/staging --age-key ~/.config/sops/age/keys.txt\n  \
 krust flux build --path clusters/staging --ks flux-system/apps --strict-substitution\n  \
-krust flux build --path clusters/staging --source podinfo=../podinfo/kustomize --output-dir out/"
-)]
+krust flux build --path clusters/staging --source podinfo=../podinfo/kustomize --output-dir out/")]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
