@@ -139,7 +139,7 @@ fn check_node(value: &Value, path: &mut String) -> Result<(), EmitError> {
 /// and YAML 1.1 takes it for a line break inside the double-quoted scalar, so it is folded away
 /// with the spaces around it (one break becomes a space, further breaks become `\n`).
 fn fold_json_nel(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains('\u{85}') {
+    if s.is_ascii() || !s.contains('\u{85}') {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -184,6 +184,58 @@ pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
         let ar: Vec<char> = a.chars().collect();
         let br: Vec<char> = b.chars().collect();
         natural_cmp(&ar, &br, |c: &char| *c)
+    }
+}
+
+/// A stable merge sort that tolerates comparators that are not total orders.
+///
+/// go-yaml's key order is not transitive for some mixes of digits and letters (`key1x`, `key10`,
+/// `key9` form a cycle; kustomize's own output then varies from run to run). The standard
+/// library's sort may panic on such a comparator; this one always finishes in O(n log n) and
+/// gives the same answer for the same input.
+pub fn merge_sort_by<T: Clone>(items: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    let n = items.len();
+    if n < 2 {
+        return;
+    }
+    // Insertion sort for short runs, then bottom-up merging through a scratch buffer.
+    const RUN: usize = 16;
+    for start in (0..n).step_by(RUN) {
+        let end = (start + RUN).min(n);
+        for i in start + 1..end {
+            let mut j = i;
+            while j > start && cmp(&items[j], &items[j - 1]) == Ordering::Less {
+                items.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+    }
+    let mut buf: Vec<T> = Vec::with_capacity(n);
+    let mut width = RUN;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            if mid < end {
+                buf.clear();
+                let (mut i, mut j) = (start, mid);
+                while i < mid && j < end {
+                    if cmp(&items[j], &items[i]) == Ordering::Less {
+                        buf.push(items[j].clone());
+                        j += 1;
+                    } else {
+                        buf.push(items[i].clone());
+                        i += 1;
+                    }
+                }
+                buf.extend_from_slice(&items[i..mid]);
+                buf.extend_from_slice(&items[j..end]);
+                items[start..end].clone_from_slice(&buf);
+            }
+            start = end;
+        }
+        width *= 2;
     }
 }
 
@@ -651,6 +703,13 @@ impl Emitter<'_> {
         if !self.whitespace {
             self.put(' ');
         }
+        // Fast path: no space can sit past the fold column, so the text goes out as it is.
+        if s.is_ascii() && (!allow_breaks || self.column + s.len() <= BEST_WIDTH + 1) {
+            self.put_ascii(s);
+            self.whitespace = false;
+            self.indention = false;
+            return;
+        }
         let bytes = s.as_bytes();
         let mut spaces = false;
         for (i, c) in s.char_indices() {
@@ -716,6 +775,15 @@ impl Emitter<'_> {
 
     fn write_double(&mut self, s: &str, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
+        // Fast path: short printable ASCII without quotes or backslashes needs no escapes or folds.
+        if (!allow_breaks || self.column + s.len() <= BEST_WIDTH + 1)
+            && s.bytes()
+                .all(|b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\')
+        {
+            self.put_ascii(s);
+            self.write_indicator("\"", false, false, false);
+            return;
+        }
         let bytes = s.as_bytes();
         let mut spaces = false;
         for (i, c) in s.char_indices() {
@@ -822,25 +890,44 @@ impl Emitter<'_> {
     fn block_mapping(&mut self, m: &Mapping) {
         let saved = self.indent;
         self.increase_indent(false, false);
+        // Fast path: keys already in go-yaml's order (typical of resources) need no sorting.
+        let in_order = m.keys().all(|k| k.is_ascii())
+            && m.keys()
+                .zip(m.keys().skip(1))
+                .all(|(a, b)| natural_key_cmp(a, b) == Ordering::Less);
+        if in_order {
+            for (key, value) in m {
+                self.mapping_entry(key, value);
+            }
+            self.indent = saved;
+            return;
+        }
         let mut entries: Vec<(std::borrow::Cow<'_, str>, &Value)> =
             m.iter().map(|(k, v)| (fold_json_nel(k), v)).collect();
-        entries.sort_by(|a, b| natural_key_cmp(&a.0, &b.0));
+        // Byte order first, so that keys go-yaml cannot order consistently (see
+        // [`merge_sort_by`]) still come out the same whatever order the mapping holds them in.
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        merge_sort_by(&mut entries, |a, b| natural_key_cmp(&a.0, &b.0));
         for (key, value) in entries {
-            let key: &str = &key;
-            self.write_indent();
-            let a = analyze(key);
-            if !a.multiline && key.len() <= MAX_SIMPLE_KEY_BYTES {
-                self.string_analyzed(key, Ctx::SIMPLE_KEY, &a);
-                self.write_indicator(":", false, false, false);
-            } else {
-                self.write_indicator("?", true, false, true);
-                self.string_analyzed(key, Ctx::COMPLEX_KEY, &a);
-                self.write_indent();
-                self.write_indicator(":", true, false, true);
-            }
-            self.node(value, Ctx::MAPPING_VALUE);
+            self.mapping_entry(&key, value);
         }
         self.indent = saved;
+    }
+
+    /// One `key: value` entry of a block mapping (`key` already folded by [`fold_json_nel`]).
+    fn mapping_entry(&mut self, key: &str, value: &Value) {
+        self.write_indent();
+        let a = analyze(key);
+        if !a.multiline && key.len() <= MAX_SIMPLE_KEY_BYTES {
+            self.string_analyzed(key, Ctx::SIMPLE_KEY, &a);
+            self.write_indicator(":", false, false, false);
+        } else {
+            self.write_indicator("?", true, false, true);
+            self.string_analyzed(key, Ctx::COMPLEX_KEY, &a);
+            self.write_indent();
+            self.write_indicator(":", true, false, true);
+        }
+        self.node(value, Ctx::MAPPING_VALUE);
     }
 
     /// `s` has been passed through [`fold_json_nel`] and analysed already.
@@ -944,6 +1031,17 @@ mod tests {
             format!("? {key}\n: a: 1\n  b:\n  - x\n")
         );
         assert_eq!(roundtrip("\"a\\nb\": v\n"), "? |-\n  a\n  b\n: v\n");
+    }
+
+    #[test]
+    fn sorts_inconsistent_keys_without_panicking() {
+        let mut keys: Vec<String> = (0..200)
+            .map(|i| format!("key{}{}", i % 13, ["x", "", "0", "a"][i % 4]))
+            .collect();
+        merge_sort_by(&mut keys, |a, b| natural_key_cmp(a, b));
+        let mut sorted: Vec<u32> = (0..100).rev().collect();
+        merge_sort_by(&mut sorted, |a, b| a.cmp(b));
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
     }
 
     #[test]

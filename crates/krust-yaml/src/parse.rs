@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use crate::resolve::{decode_base64, go_lossy_utf8, resolve_plain_v3};
+use crate::resolve::{decode_base64, go_lossy_utf8, resolve_plain_v3, resolve_plain_v3_typed};
 use crate::value::{Mapping, Value};
 
 /// Nodes deeper than this are rejected instead of overflowing the stack.
@@ -300,7 +300,7 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let line = span.start.line();
-                    let value = self.node(ev, span, 0)?.value;
+                    let value = self.node(ev, span, 0, false)?.value;
                     let (end, end_span) = self.next()?;
                     if !matches!(end, Event::DocumentEnd) {
                         return Err(err_at(&end_span, "expected end of document"));
@@ -319,7 +319,13 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, ParseError> {
+    fn node(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        depth: usize,
+        as_key: bool,
+    ) -> Result<Node, ParseError> {
         if depth > MAX_DEPTH {
             return Err(err_at(
                 &span,
@@ -328,12 +334,27 @@ impl<'a> Builder<'a> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let (value, string_key) =
+                let resolved =
                     resolve_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(&span, m))?;
-                let node = Node {
-                    value,
-                    key_text: Some(text.into_owned()),
-                    string_key,
+                let keep_text = as_key || anchor != 0;
+                let node = match resolved {
+                    Resolved::Text => {
+                        let owned = text.into_owned();
+                        Node {
+                            value: if as_key && anchor == 0 {
+                                Value::Null
+                            } else {
+                                Value::String(owned.clone())
+                            },
+                            key_text: keep_text.then_some(owned),
+                            string_key: true,
+                        }
+                    }
+                    Resolved::Value(value, string_key) => Node {
+                        value,
+                        key_text: keep_text.then(|| text.into_owned()),
+                        string_key,
+                    },
                 };
                 self.remember(anchor, &node);
                 Ok(node)
@@ -360,7 +381,7 @@ impl<'a> Builder<'a> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(ev, span, depth + 1)?.value);
+                    items.push(self.node(ev, span, depth + 1, false)?.value);
                 }
                 let node = Node {
                     value: Value::Seq(items),
@@ -386,7 +407,9 @@ impl<'a> Builder<'a> {
     fn mapping(&mut self, depth: usize) -> Result<Mapping, ParseError> {
         let mut map = Mapping::new();
         let mut merges: Vec<(Value, Span)> = Vec::new();
-        let mut key_lines: HashMap<String, usize> = HashMap::new();
+        // Line of each key, by the key's index in `map` (for duplicate-key errors).
+        let mut key_lines: Vec<usize> = Vec::new();
+        let mut merge_line: Option<usize> = None;
         let mut non_string_key: Option<Span> = None;
         loop {
             let (ev, span) = self.next()?;
@@ -395,9 +418,9 @@ impl<'a> Builder<'a> {
             }
             let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, tag)
                 if t == "<<" && tag.as_ref().is_none_or(|t| (t.handle == "!" && t.suffix.is_empty()) || is_core(t, "merge")));
-            let key = self.node(ev, span, depth + 1)?;
+            let key = self.node(ev, span, depth + 1, true)?;
             let (vev, vspan) = self.next()?;
-            let value = self.node(vev, vspan, depth + 1)?.value;
+            let value = self.node(vev, vspan, depth + 1, false)?.value;
             let key_text = match key.key_text {
                 Some(_) if matches!(key.value, Value::Null) && !key.string_key => String::new(),
                 Some(t) => t,
@@ -411,20 +434,26 @@ impl<'a> Builder<'a> {
                     ))
                 }
             };
-            if let Some(first) = key_lines.get(&key_text) {
+            let first = if is_merge {
+                merge_line
+            } else {
+                map.get_index_of(&key_text).map(|i| key_lines[i])
+            };
+            if let Some(first) = first {
                 return Err(err_at(
                     &span,
                     format!("mapping key \"{key_text}\" already defined at line {first}"),
                 ));
             }
-            key_lines.insert(key_text.clone(), span.start.line());
             if is_merge {
+                merge_line = Some(span.start.line());
                 merges.push((value, span));
                 continue;
             }
             if !key.string_key && non_string_key.is_none() {
                 non_string_key = Some(span);
             }
+            key_lines.push(span.start.line());
             map.insert(key_text, value);
         }
         if let (Some(span), true, true) = (non_string_key, self.options.resource_keys, depth > 0) {
@@ -482,26 +511,35 @@ fn is_core(tag: &Tag, suffix: &str) -> bool {
     (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!") && tag.suffix == suffix
 }
 
-/// Resolves a scalar; also says whether go-yaml would call it a string (for mapping keys).
-fn resolve_scalar(
-    text: &str,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<(Value, bool), String> {
+/// What a scalar resolved to.
+enum Resolved {
+    /// A string equal to the scalar's source text (the common case, built without copying).
+    Text,
+    /// Anything else, and whether go-yaml's `ShortTag` would call it a string (for keys).
+    Value(Value, bool),
+}
+
+/// Resolves a scalar as go-yaml v3 does.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Resolved, String> {
     if let Some(tag) = tag {
         if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            return resolve_tagged(text, &tag.suffix);
+            if tag.suffix == "str" {
+                return Ok(Resolved::Text);
+            }
+            let (value, string_key) = resolve_tagged(text, &tag.suffix)?;
+            return Ok(Resolved::Value(value, string_key));
         }
         // `!` (non-specific) on a quoted scalar still means a string; any other local tag leaves
         // the text as it is.
-        return Ok((Value::String(text.to_string()), true));
+        return Ok(Resolved::Text);
     }
     if style != ScalarStyle::Plain {
-        return Ok((Value::String(text.to_string()), true));
+        return Ok(Resolved::Text);
     }
-    let value = resolve_plain_v3(text)?;
-    let is_string = matches!(value, Value::String(ref s) if s == text) || text == "<<";
-    Ok((value, is_string))
+    Ok(match resolve_plain_v3_typed(text)? {
+        None => Resolved::Text,
+        Some(value) => Resolved::Value(value, false),
+    })
 }
 
 fn resolve_tagged(text: &str, suffix: &str) -> Result<(Value, bool), String> {

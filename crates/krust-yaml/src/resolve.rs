@@ -167,26 +167,37 @@ pub(crate) fn resolve_dot_float(text: &str) -> Option<f64> {
 /// Timestamps become the RFC 3339 string JSON prints for them; `Err` carries the reason when the
 /// scalar is a timestamp JSON cannot print.
 pub(crate) fn resolve_plain_v3(text: &str) -> Result<Value, String> {
+    Ok(resolve_plain_v3_typed(text)?.unwrap_or_else(|| Value::String(text.to_string())))
+}
+
+/// [`resolve_plain_v3`] without building the common result: `None` means "the string `text`".
+pub(crate) fn resolve_plain_v3_typed(text: &str) -> Result<Option<Value>, String> {
+    let Some(&first) = text.as_bytes().first() else {
+        return Ok(Some(Value::Null));
+    };
+    // Most scalars are words: only these first bytes can start anything but a string.
+    if !matches!(
+        first,
+        b'0'..=b'9' | b'-' | b'+' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+    ) {
+        return Ok(None);
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
-        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
-        ".nan" | ".NaN" | ".NAN" => return Ok(Value::Float(f64::NAN)),
+        "~" | "null" | "Null" | "NULL" => return Ok(Some(Value::Null)),
+        "true" | "True" | "TRUE" => return Ok(Some(Value::Bool(true))),
+        "false" | "False" | "FALSE" => return Ok(Some(Value::Bool(false))),
+        ".nan" | ".NaN" | ".NAN" => return Ok(Some(Value::Float(f64::NAN))),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Ok(Value::Float(f64::INFINITY))
+            return Ok(Some(Value::Float(f64::INFINITY)))
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Ok(Value::Float(f64::NEG_INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Ok(Some(Value::Float(f64::NEG_INFINITY))),
         _ => {}
     }
-    let first = text.as_bytes()[0];
     if first == b'.' {
-        return Ok(match resolve_dot_float(text) {
-            Some(f) => Value::Float(f),
-            None => Value::String(text.to_string()),
-        });
+        return Ok(resolve_dot_float(text).map(Value::Float));
     }
     if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
-        return Ok(Value::String(text.to_string()));
+        return Ok(None);
     }
     if first.is_ascii_digit() {
         if let Some(ts) = Timestamp::parse(text) {
@@ -195,15 +206,15 @@ pub(crate) fn resolve_plain_v3(text: &str) -> Result<Value, String> {
                     "timestamp `{text}` has a time zone offset of 24 hours or more, which JSON cannot print"
                 ));
             }
-            return Ok(Value::String(ts.to_rfc3339()));
+            return Ok(Some(Value::String(ts.to_rfc3339())));
         }
     }
     Ok(match resolve_number(text) {
-        Some(Number::Int(i)) => Value::Int(i),
+        Some(Number::Int(i)) => Some(Value::Int(i)),
         // Kept as a float: the value model has no unsigned integers.
-        Some(Number::Uint(u)) => Value::Float(u as f64),
-        Some(Number::Float(f)) => Value::Float(f),
-        None => Value::String(text.to_string()),
+        Some(Number::Uint(u)) => Some(Value::Float(u as f64)),
+        Some(Number::Float(f)) => Some(Value::Float(f)),
+        None => None,
     })
 }
 
