@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use krust_yaml::Value;
 
 use super::*;
-use crate::resource::Origin;
+use crate::resource::{Origin, ResMap, Resource};
 
 fn corpus(case: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use krust_yaml::Value;
 
+use super::expand::{expand, go_float_v};
 use super::*;
 use crate::resource::Origin;
 use crate::transformers::TransformerConfig;
