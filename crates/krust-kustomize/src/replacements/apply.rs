@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use krust_yaml::Value;
 
 use super::path::{self, CreateKind};
+use super::structured::{edit_embedded, Outcome};
 use super::{
     format_res_id, FieldOptions, IdSelector, Replacement, ReplacementError, Selector,
     TargetSelector, DEFAULT_FIELD_PATH,
@@ -402,6 +403,11 @@ fn copy_to_target(
         &target.field_paths
     };
     for fp in field_paths {
+        let mut write =
+            |node: &mut Value, created: bool| set_field(node, created, value, options, &resource);
+        if let Outcome::Done = edit_embedded(&mut res.value, fp, create, &mut write)? {
+            continue;
+        }
         let parts = path::split_path(fp);
         let found = path::find_targets(&mut res.value, &parts, create).map_err(|e| {
             ReplacementError::TargetField {

@@ -30,6 +30,7 @@
 mod apply;
 mod parse;
 pub mod path;
+mod structured;
 
 pub use apply::apply_replacements;
 pub use parse::{
@@ -118,6 +119,10 @@ pub enum ReplacementError {
         /// The target resource (kustomize-formatted id).
         resource: String,
     },
+    /// A target path leads into YAML text held in a string field, which kustomize ≥ 5.8 edits
+    /// and re-serialises in its original key order; krust does not reproduce that yet.
+    #[error("replacement target {0:?} is inside YAML text held in a string field, which krust does not support yet (JSON text is supported)")]
+    EmbeddedYaml(String),
     /// A value written into a typed scalar does not fit its type (kustomize fails when it
     /// re-reads the object).
     #[error("yaml: cannot decode !!{found} `{value}` as a !!{expected} (in {resource})")]

@@ -155,25 +155,33 @@ fn match_text(v: &Value) -> String {
 
 /// Looks up a path without creating anything (kyaml's `Lookup`). `Ok(None)` when missing.
 pub fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a Value>, PathError> {
+    Ok(lookup_steps(root, parts)?.and_then(|steps| node_at(root, &steps)))
+}
+
+/// Like [`lookup`], but returns the steps from the root to the node.
+pub fn lookup_steps(root: &Value, parts: &[String]) -> Result<Option<Vec<Step>>, PathError> {
     let mut cur = root;
+    let mut steps = Vec::with_capacity(parts.len());
     for raw in parts {
         let part = raw.trim();
         if part.is_empty() {
             continue;
         }
-        let next = if let Some(i) = parse_int(part) {
+        let next: Option<(Step, &Value)> = if let Some(i) = parse_int(part) {
             if i < 0 {
                 return Err(PathError::NegativeIndex(i));
             }
             match cur {
                 Value::Null => None,
-                Value::Seq(items) => usize::try_from(i).ok().and_then(|i| items.get(i)),
+                Value::Seq(items) => usize::try_from(i)
+                    .ok()
+                    .and_then(|i| items.get(i).map(|v| (Step::Index(i), v))),
                 other => return Err(wrong_kind("SequenceNode", other)),
             }
         } else if part == "-" {
             match cur {
                 Value::Null => None,
-                Value::Seq(items) => items.last(),
+                Value::Seq(items) => items.last().map(|v| (Step::Index(items.len() - 1), v)),
                 other => return Err(wrong_kind("SequenceNode", other)),
             }
         } else if part == "*" {
@@ -182,30 +190,49 @@ pub fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a Value>
             let (key, value) = split_index_name_value(part)?;
             match cur {
                 Value::Null => None,
-                Value::Seq(items) => items.iter().find(|item| {
-                    if key.is_empty() {
-                        item.scalar_text().unwrap_or_default() == value
-                    } else {
-                        item.get(key).is_some_and(|f| {
-                            !f.is_null() && f.scalar_text().unwrap_or_default() == value
-                        })
-                    }
-                }),
+                Value::Seq(items) => items
+                    .iter()
+                    .position(|item| {
+                        if key.is_empty() {
+                            item.scalar_text().unwrap_or_default() == value
+                        } else {
+                            item.get(key).is_some_and(|f| {
+                                !f.is_null() && f.scalar_text().unwrap_or_default() == value
+                            })
+                        }
+                    })
+                    .map(|i| (Step::Index(i), &items[i])),
                 other => return Err(wrong_kind("SequenceNode", other)),
             }
         } else {
             match cur {
                 Value::Null => None,
-                Value::Map(m) => m.get(part),
+                Value::Map(m) => m.get(part).map(|v| (Step::Key(part.to_string()), v)),
                 other => return Err(wrong_kind("MappingNode", other)),
             }
         };
         match next {
-            Some(v) => cur = v,
+            Some((step, v)) => {
+                steps.push(step);
+                cur = v;
+            }
             None => return Ok(None),
         }
     }
-    Ok(Some(cur))
+    Ok(Some(steps))
+}
+
+/// The node at `steps`.
+pub fn node_at<'a>(root: &'a Value, steps: &[Step]) -> Option<&'a Value> {
+    let mut cur = root;
+    for step in steps {
+        cur = match (step, cur) {
+            (Step::Key(k), Value::Map(m)) => m.get(k.as_str())?,
+            (Step::Index(i), Value::Seq(s)) => s.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 fn wrong_kind(expected: &'static str, actual: &Value) -> PathError {

@@ -607,3 +607,54 @@ fn scales_linearly_with_resources() {
         reps.len()
     );
 }
+
+/// kustomize ≥ 5.8 writes inside JSON held in a string field and re-serialises it as Go's
+/// `encoding/json` does (sorted keys; indented when the original was).
+#[test]
+fn writes_inside_embedded_json() {
+    let m = apply_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: src\ndata:\n  host: db.internal\n  port: \"5432\"\n---\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  config.json: |-\n    {\n      \"db\": {\n        \"port\": 3306,\n        \"host\": \"localhost\",\n        \"tls\": true\n      },\n      \"name\": \"a<b\"\n    }\n  compact.json: '{\"z\":1,\"db\":{\"host\":\"x\"}}'\n",
+        "- source: {name: src, fieldPath: data.host}
+  targets:
+  - select: {name: app}
+    fieldPaths:
+    - data.config\\.json.db.host
+    - data.compact\\.json.db.host
+    - data.compact\\.json.db.extra
+    options: {create: true}
+- source: {name: src, fieldPath: data.port}
+  targets:
+  - select: {name: app}
+    fieldPaths: [data.config\\.json.db.port]
+",
+    )
+    .expect("applies");
+    let data = m.resources()[1].value.get("data").expect("data");
+    assert_eq!(
+        data.str_at(&["config.json"]),
+        Some("{\n  \"db\": {\n    \"host\": \"db.internal\",\n    \"port\": 5432,\n    \"tls\": true\n  },\n  \"name\": \"a\\u003cb\"\n}")
+    );
+    assert_eq!(
+        data.str_at(&["compact.json"]),
+        Some(r#"{"db":{"extra":"db.internal","host":"db.internal"},"z":1}"#)
+    );
+    // Embedded YAML is refused loudly rather than re-serialised in another key order.
+    let err = apply_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  cfg: |\n    b: 1\n    a: x\n",
+        "source: {name: app, fieldPath: metadata.name}\ntargets: [{select: {name: app}, fieldPaths: [data.cfg.a]}]\n",
+    )
+    .expect_err("embedded yaml");
+    assert!(matches!(err, ReplacementError::EmbeddedYaml(_)), "{err}");
+    // A plain string is not a document: the normal walk fails on it, as in kustomize.
+    let err = apply_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  cfg: hello\n",
+        "source: {name: app, fieldPath: metadata.name}\ntargets: [{select: {name: app}, fieldPaths: [data.cfg.a]}]\n",
+    )
+    .expect_err("scalar");
+    assert!(
+        err.to_string()
+            .starts_with("unable to find field \"data.cfg.a\""),
+        "{err}"
+    );
+}
