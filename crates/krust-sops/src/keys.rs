@@ -449,7 +449,7 @@ impl KeySources {
             Some(s) => b.encrypt_to_key(&mut rng, &s.key).map_err(err)?,
             None => b.encrypt_to_key(&mut rng, &key.primary_key).map_err(err)?,
         };
-        b.to_armored_string(&mut rng, ArmorOptions::default())
+        b.to_armored_string(rng, ArmorOptions::default())
             .map_err(err)
     }
 }

@@ -296,11 +296,10 @@ impl<'a> Builder<'a> {
                     indent.unwrap_or(indent_hint)
                 };
                 let limit = if top {
-                    usize::MAX
+                    self.peek_pos()
                 } else {
-                    self.pos(&span).max(self.peek_pos().min(usize::MAX))
+                    self.pos(&span).max(self.peek_pos())
                 };
-                let limit = if top { self.peek_pos() } else { limit };
                 for c in self.take_before(limit, min_col) {
                     branch.push(Item::Comment(line_comment_lines(&c.text)));
                 }
@@ -741,7 +740,7 @@ impl Emitter {
     }
 
     fn key(&mut self, k: &str) {
-        let s = format_str(k, true, 0);
+        let s = format_str(k, true, 0, self.step);
         self.out.push_str(&s);
     }
 
@@ -756,12 +755,12 @@ impl Emitter {
                 "NaN" => ".nan".into(),
                 s => s.to_string(),
             },
-            Value::Str(s) | Value::Time(s) => format_str(s, false, content_indent),
+            Value::Str(s) | Value::Time(s) => format_str(s, false, content_indent, self.step),
             Value::Bytes(b) => format!(
                 "!!binary {}",
                 base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b)
             ),
-            Value::Comment(c) => format_str(&c.text, false, content_indent),
+            Value::Comment(c) => format_str(&c.text, false, content_indent, self.step),
             Value::Map(_) | Value::Seq(_) => String::new(),
         };
         if let Some(body) = text.strip_prefix('\u{0}') {
@@ -989,11 +988,11 @@ fn looks_like_timestamp(s: &str) -> bool {
 
 /// Formats a string scalar like go-yaml v3. Literal blocks are returned prefixed with NUL and
 /// their header line (so the caller can add a line comment).
-fn format_str(s: &str, key: bool, content_indent: usize) -> String {
+fn format_str(s: &str, key: bool, content_indent: usize, step: usize) -> String {
     let a = analyze(s);
     let plain_ok = !resolves_non_str(s);
     if s.contains('\n') && !key && a.block_ok {
-        return literal(s, content_indent);
+        return literal(s, content_indent, step);
     }
     if !plain_ok {
         // go-yaml v3 double-quotes strings that would read back as another type.
@@ -1008,11 +1007,11 @@ fn format_str(s: &str, key: bool, content_indent: usize) -> String {
     double_quoted(s)
 }
 
-fn literal(s: &str, indent: usize) -> String {
+fn literal(s: &str, indent: usize, step: usize) -> String {
     let mut out = String::from("\u{0}|");
     let first = s.chars().next();
     if matches!(first, Some(' ' | '\n')) {
-        out.push_str("4");
+        out.push_str(&step.to_string());
     }
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len();
@@ -1086,13 +1085,13 @@ mod tests {
 
     #[test]
     fn styles() {
-        assert_eq!(format_str("", false, 0), "\"\"");
-        assert_eq!(format_str("123", false, 0), "\"123\"");
+        assert_eq!(format_str("", false, 0, 4), "\"\"");
+        assert_eq!(format_str("123", false, 0, 4), "\"123\"");
         assert_eq!(
-            format_str("2020-01-01T00:00:00Z", false, 0),
+            format_str("2020-01-01T00:00:00Z", false, 0, 4),
             "\"2020-01-01T00:00:00Z\""
         );
-        assert_eq!(format_str("a: b", false, 0), "'a: b'");
-        assert_eq!(format_str("hello world", false, 0), "hello world");
+        assert_eq!(format_str("a: b", false, 0, 4), "'a: b'");
+        assert_eq!(format_str("hello world", false, 0, 4), "hello world");
     }
 }
