@@ -1,14 +1,25 @@
 //! krust-flux: discover a GitOps repository's Flux and Argo CD objects and render them offline,
-//! the way kustomize-controller (and Argo CD) would.
+//! the way kustomize-controller (and Argo CD's repo-server) would.
 //!
 //! - [`render::render`] walks a repository from an entry path and returns a [`RenderedRepo`]:
 //!   every object with the Flux Kustomization it comes from, its file and line, plus the
 //!   Kustomizations, sources and HelmReleases found, in `dependsOn` order.
-//! - [`envsubst`] and [`varsub`] reproduce `postBuild` substitution exactly;
-//!   [`generate`] reproduces the controller's kustomization generator; [`decrypt`] decides what
-//!   SOPS data is decrypted (the cryptography is supplied through [`decrypt::Decryptor`]);
-//!   [`graph`] orders `dependsOn`; [`helm`] merges HelmRelease values; [`argo`] handles Argo CD
-//!   Applications.
+//! - [`envsubst`] and [`varsub`] reproduce `postBuild` substitution exactly (Flux's envsubst
+//!   fork, go-yaml v2 re-reading); [`generate`] reproduces the controller's kustomization
+//!   generator and spec merge; [`decrypt`] decides what SOPS data is decrypted and
+//!   [`sops::SopsDecryptor`] does it with krust-sops; [`graph`] orders `dependsOn`; [`helm`]
+//!   merges HelmRelease values; [`argo`] handles Argo CD Applications (app-of-apps).
+//! - The kustomize build is behind [`Engine`]; [`KustomizeEngine`] uses krust-kustomize.
+//!
+//! Known gaps (reported to users, never silently guessed):
+//! - HelmRelease and Argo CD Helm sources are listed with their values, charts are not rendered;
+//! - sources other than this repository need `--source NAME=DIR`; remote kustomize bases fail;
+//! - a GitRepository's `spec.ignore` / `.sourceignore` are not applied to the local tree;
+//! - the `originAnnotations` build metadata the controller adds to kustomizations without
+//!   `resources` is not added (krust-kustomize does not support it yet);
+//! - an edited kustomization is built from a temporary directory with rewritten relative paths
+//!   (krust-kustomize has no in-memory file overlay yet); with nested SOPS-encrypted generator
+//!   sources the source tree is copied privately, as the controller does.
 
 pub mod argo;
 pub mod decrypt;
