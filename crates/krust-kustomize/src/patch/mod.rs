@@ -33,7 +33,7 @@ use thiserror::Error;
 
 pub use json6902::{JsonOp, JsonPatchError};
 pub use schema::MergeSchema;
-pub use selector::{CompiledSelector, LabelSelector, Selector, SelectorError};
+pub use selector::{CompiledSelector, LabelSelector, ResMeta, Selector, SelectorError};
 pub use smp::{apply_strategic_merge, SmpError, SmpOutcome};
 
 use crate::resource::{Gvk, IdKey, ResId, ResMap, Resource};
@@ -370,30 +370,30 @@ struct IdIndex {
     keys_of: Vec<Vec<IdKey>>,
 }
 
-fn id_keys(r: &Resource) -> Vec<IdKey> {
+fn id_keys(r: &Resource, meta: &ResMeta) -> Vec<IdKey> {
     let mut keys: Vec<IdKey> = r.previous_ids.iter().map(ResId::index_key).collect();
-    keys.push(r.id().index_key());
+    keys.push(meta.id().index_key());
     keys.sort();
     keys.dedup();
     keys
 }
 
 impl IdIndex {
-    fn build(resources: &[Resource], deleted: &[bool]) -> IdIndex {
+    fn build(resources: &[Resource], metas: &[ResMeta], deleted: &[bool]) -> IdIndex {
         let mut index = IdIndex {
             map: HashMap::with_capacity(resources.len()),
             keys_of: vec![Vec::new(); resources.len()],
         };
         for (i, r) in resources.iter().enumerate() {
             if !deleted[i] {
-                index.insert(i, r);
+                index.insert(i, r, &metas[i]);
             }
         }
         index
     }
 
-    fn insert(&mut self, i: usize, r: &Resource) {
-        let keys = id_keys(r);
+    fn insert(&mut self, i: usize, r: &Resource, meta: &ResMeta) {
+        let keys = id_keys(r, meta);
         for k in &keys {
             let v = self.map.entry(k.clone()).or_default();
             // Keep positions sorted so "multiple matches" lists follow resource order.
@@ -460,7 +460,13 @@ pub struct PatchEntry {
 struct Engine<'a> {
     resmap: &'a mut ResMap,
     deleted: Vec<bool>,
+    /// Snapshot of each resource's selection fields (built on first use, kept current).
+    metas: Option<Vec<ResMeta>>,
+    with_labels: bool,
+    with_annotations: bool,
     index: Option<IdIndex>,
+    /// Some resource may have a new id: the resource list's own index must be rebuilt.
+    ids_changed: bool,
     schema: &'a MergeSchema,
 }
 
@@ -470,14 +476,44 @@ impl<'a> Engine<'a> {
         Engine {
             resmap,
             deleted,
+            metas: None,
+            with_labels: false,
+            with_annotations: false,
             index: None,
+            ids_changed: false,
             schema,
         }
     }
 
+    fn ensure_metas(&mut self, labels: bool, annotations: bool) {
+        let refresh = self.metas.is_none()
+            || (labels && !self.with_labels)
+            || (annotations && !self.with_annotations);
+        if !refresh {
+            return;
+        }
+        self.with_labels |= labels;
+        self.with_annotations |= annotations;
+        let (l, a) = (self.with_labels, self.with_annotations);
+        self.metas = Some(
+            self.resmap
+                .resources()
+                .iter()
+                .map(|r| ResMeta::of(r, l, a))
+                .collect(),
+        );
+    }
+
     fn get_by_id(&mut self, id: &ResId) -> Result<usize, PatchError> {
+        self.ensure_metas(false, false);
         if self.index.is_none() {
-            self.index = Some(IdIndex::build(self.resmap.resources(), &self.deleted));
+            if let Some(metas) = &self.metas {
+                self.index = Some(IdIndex::build(
+                    self.resmap.resources(),
+                    metas,
+                    &self.deleted,
+                ));
+            }
         }
         match &self.index {
             Some(ix) => ix.get_one(id),
@@ -485,22 +521,31 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn select(&self, sel: &CompiledSelector) -> Vec<usize> {
-        self.resmap
-            .resources()
+    fn select(&mut self, sel: &CompiledSelector) -> Vec<usize> {
+        self.ensure_metas(sel.uses_labels(), sel.uses_annotations());
+        let Some(metas) = &self.metas else {
+            return Vec::new();
+        };
+        let resources = self.resmap.resources();
+        metas
             .iter()
             .enumerate()
-            .filter(|(i, r)| !self.deleted[*i] && sel.matches(r))
+            .filter(|(i, m)| !self.deleted[*i] && sel.matches_meta(m, &resources[*i]))
             .map(|(i, _)| i)
             .collect()
     }
 
-    /// After resource `i` changed (ids or deletion), keeps the index current.
+    /// After resource `i` changed (content, ids or deletion), keeps the snapshot and the index
+    /// current.
     fn touched(&mut self, i: usize) {
-        if let Some(ix) = &mut self.index {
+        let res = &self.resmap.resources()[i];
+        if let Some(metas) = &mut self.metas {
+            metas[i] = ResMeta::of(res, self.with_labels, self.with_annotations);
+        }
+        if let (Some(ix), Some(metas)) = (&mut self.index, &self.metas) {
             ix.remove(i);
             if !self.deleted[i] {
-                ix.insert(i, &self.resmap.resources()[i]);
+                ix.insert(i, res, &metas[i]);
             }
         }
     }
@@ -529,10 +574,11 @@ impl<'a> Engine<'a> {
         };
         if outcome == SmpOutcome::Deleted {
             self.deleted[i] = true;
-            self.touched(i);
-        } else if options.allow_name_change || options.allow_kind_change {
-            self.touched(i);
         }
+        if options.allow_name_change || options.allow_kind_change {
+            self.ids_changed = true;
+        }
+        self.touched(i);
         Ok(())
     }
 
@@ -543,6 +589,7 @@ impl<'a> Engine<'a> {
         }
         json6902::apply_ops(&mut res.value, ops)?;
         normalize_annotations(&mut res.value);
+        self.ids_changed = true;
         self.touched(i);
         Ok(())
     }
@@ -602,7 +649,7 @@ impl<'a> Engine<'a> {
                 .map(|(r, _)| r)
                 .collect();
             self.resmap.replace_all(kept);
-        } else {
+        } else if self.ids_changed {
             self.resmap.reindex();
         }
     }

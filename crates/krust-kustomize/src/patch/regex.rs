@@ -56,6 +56,8 @@ enum Inst {
 #[derive(Debug, Clone)]
 pub struct Regex {
     prog: Vec<Inst>,
+    /// Set when the pattern has no metacharacters: matching is string equality.
+    literal: Option<String>,
 }
 
 const MAX_PROGRAM: usize = 20_000;
@@ -391,6 +393,12 @@ impl Compiler {
 impl Regex {
     /// Compiles `pattern` anchored at both ends (kustomize's `^(?:pattern)$`).
     pub fn anchored(pattern: &str) -> Result<Regex, RegexError> {
+        if !pattern.contains(|c: char| "\\.+*?()|[]{}^$".contains(c)) {
+            return Ok(Regex {
+                prog: Vec::new(),
+                literal: Some(pattern.to_string()),
+            });
+        }
         let mut p = Parser {
             chars: pattern.chars().collect(),
             pos: 0,
@@ -404,11 +412,17 @@ impl Regex {
         c.compile(&node)
             .and_then(|_| c.emit(Inst::Match).map(|_| ()))
             .map_err(|_| p.error("expression too large"))?;
-        Ok(Regex { prog: c.prog })
+        Ok(Regex {
+            prog: c.prog,
+            literal: None,
+        })
     }
 
     /// True when the whole of `text` matches.
     pub fn is_match(&self, text: &str) -> bool {
+        if let Some(lit) = &self.literal {
+            return lit == text;
+        }
         let chars: Vec<char> = text.chars().collect();
         let n = self.prog.len();
         let mut current: Vec<usize> = Vec::new();

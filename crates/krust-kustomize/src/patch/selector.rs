@@ -10,13 +10,14 @@
 //! - `labelSelector` / `annotationSelector` use Kubernetes label-selector syntax
 //!   (`a=b,c!=d,e in (x,y),f notin (z),g,!h`), on current labels / annotations.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use krust_yaml::{Mapping, Value};
 use thiserror::Error;
 
 use super::regex::{Regex, RegexError};
-use crate::resource::{ResId, Resource};
+use crate::resource::{is_cluster_scoped_kind, ResId, Resource};
 
 /// kustomize's effective namespace of cluster-scoped objects.
 pub const NOT_A_NAMESPACE: &str = "_non_namespaceable_";
@@ -160,12 +161,16 @@ pub struct CompiledSelector {
 
 /// kustomize's effective namespace of an id.
 pub fn effective_namespace(id: &ResId) -> &str {
-    if id.gvk.is_cluster_scoped() {
+    effective_ns(&id.gvk.kind, &id.namespace)
+}
+
+fn effective_ns<'a>(kind: &str, namespace: &'a str) -> &'a str {
+    if is_cluster_scoped_kind(kind) {
         NOT_A_NAMESPACE
-    } else if id.namespace.is_empty() {
+    } else if namespace.is_empty() {
         "default"
     } else {
-        &id.namespace
+        namespace
     }
 }
 
@@ -175,24 +180,91 @@ fn matches(re: &Option<Regex>, text: &str) -> bool {
 
 impl CompiledSelector {
     /// True when `res` is selected (kustomize's `resWrangler.Select` test for one resource).
+    /// Fields the selector leaves empty are not even read.
     pub fn matches(&self, res: &Resource) -> bool {
-        let cur = res.id();
-        let org = res.original_id();
-        if !matches(&self.namespace, effective_namespace(&org))
-            && !matches(&self.namespace, effective_namespace(&cur))
-        {
-            return false;
+        if let Some(re) = &self.kind {
+            if !re.is_match(res.kind()) {
+                return false;
+            }
         }
-        if !matches(&self.name, &org.name) && !matches(&self.name, &cur.name) {
-            return false;
+        if let Some(re) = &self.name {
+            let org = res.previous_ids.first().map(|id| id.name.as_str());
+            let cur = res.name();
+            if !re.is_match(org.unwrap_or(cur)) && !re.is_match(cur) {
+                return false;
+            }
         }
-        if !matches(&self.group, &cur.gvk.group)
-            || !matches(&self.version, &cur.gvk.version)
-            || !matches(&self.kind, &cur.gvk.kind)
-        {
-            return false;
+        if let Some(re) = &self.namespace {
+            let cur = effective_ns(res.kind(), res.namespace());
+            let org = res.previous_ids.first().map(effective_namespace);
+            if !re.is_match(org.unwrap_or(cur)) && !re.is_match(cur) {
+                return false;
+            }
         }
-        self.labels.matches(res.labels()) && self.annotations.matches(res.annotations())
+        if self.group.is_some() || self.version.is_some() {
+            let (group, version) = match res.api_version().rsplit_once('/') {
+                Some((g, v)) => (g, v),
+                None => ("", res.api_version()),
+            };
+            if !matches(&self.group, group) || !matches(&self.version, version) {
+                return false;
+            }
+        }
+        (self.labels.is_empty() || self.labels.matches(res.labels()))
+            && (self.annotations.is_empty() || self.annotations.matches(res.annotations()))
+    }
+
+    /// [`CompiledSelector::matches`] on a [`ResMeta`] snapshot (labels and annotations are read
+    /// from the snapshot when it holds them, else from `res`).
+    pub fn matches_meta(&self, m: &ResMeta, res: &Resource) -> bool {
+        if let Some(re) = &self.kind {
+            if !re.is_match(&m.kind) {
+                return false;
+            }
+        }
+        if let Some(re) = &self.name {
+            let org = m.org_name.as_deref().unwrap_or(&m.name);
+            if !re.is_match(org) && !re.is_match(&m.name) {
+                return false;
+            }
+        }
+        if let Some(re) = &self.namespace {
+            let cur = effective_ns(&m.kind, &m.namespace);
+            let org = m.org_namespace.as_deref().unwrap_or(cur);
+            if !re.is_match(org) && !re.is_match(cur) {
+                return false;
+            }
+        }
+        if self.group.is_some() || self.version.is_some() {
+            let (group, version) = match m.api_version.rsplit_once('/') {
+                Some((g, v)) => (g, v),
+                None => ("", m.api_version.as_str()),
+            };
+            if !matches(&self.group, group) || !matches(&self.version, version) {
+                return false;
+            }
+        }
+        let labels_ok = self.labels.is_empty()
+            || match &m.labels {
+                Some(l) => self.labels.matches_pairs(l),
+                None => self.labels.matches(res.labels()),
+            };
+        labels_ok
+            && (self.annotations.is_empty()
+                || match &m.annotations {
+                    Some(a) => self.annotations.matches_pairs(a),
+                    None => self.annotations.matches(res.annotations()),
+                })
+    }
+
+    /// True when the selector reads labels.
+    pub fn uses_labels(&self) -> bool {
+        !self.labels.is_empty()
+    }
+
+    /// True when the selector reads annotations.
+    pub fn uses_annotations(&self) -> bool {
+        !self.annotations.is_empty()
     }
 
     /// Positions of the selected resources, in order.
@@ -203,6 +275,63 @@ impl CompiledSelector {
             .filter(|(_, r)| self.matches(r))
             .map(|(i, _)| i)
             .collect()
+    }
+}
+
+/// The fields selection reads, copied out of a resource so that scanning many resources
+/// does not chase pointers through each object tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResMeta {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace` as written.
+    pub namespace: String,
+    /// Name of the original id, when the resource has previous ids.
+    pub org_name: Option<String>,
+    /// Effective namespace of the original id, when the resource has previous ids.
+    pub org_namespace: Option<String>,
+    /// Labels as text pairs, when captured.
+    pub labels: Option<Vec<(String, String)>>,
+    /// Annotations as text pairs, when captured.
+    pub annotations: Option<Vec<(String, String)>>,
+}
+
+fn pairs(m: Option<&Mapping>) -> Vec<(String, String)> {
+    m.map(|m| {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.scalar_text().unwrap_or_default()))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl ResMeta {
+    /// Captures `res`; labels and annotations only when asked for.
+    pub fn of(res: &Resource, labels: bool, annotations: bool) -> ResMeta {
+        let org = res.previous_ids.first();
+        ResMeta {
+            api_version: res.api_version().to_string(),
+            kind: res.kind().to_string(),
+            name: res.name().to_string(),
+            namespace: res.namespace().to_string(),
+            org_name: org.map(|id| id.name.clone()),
+            org_namespace: org.map(|id| effective_namespace(id).to_string()),
+            labels: labels.then(|| pairs(res.labels())),
+            annotations: annotations.then(|| pairs(res.annotations())),
+        }
+    }
+
+    /// The current id.
+    pub fn id(&self) -> ResId {
+        ResId {
+            gvk: crate::resource::Gvk::from_api_version(&self.api_version, &self.kind),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
     }
 }
 
@@ -471,14 +600,28 @@ impl LabelSelector {
 
     /// True when every requirement holds for `labels` (absent map = no labels).
     pub fn matches(&self, labels: Option<&Mapping>) -> bool {
-        let get = |k: &str| -> Option<String> {
+        self.matches_with(|k| {
+            labels.and_then(|m| m.get(k)).map(|v| match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                other => Cow::Owned(other.scalar_text().unwrap_or_default()),
+            })
+        })
+    }
+
+    /// [`LabelSelector::matches`] on text pairs.
+    pub fn matches_pairs(&self, labels: &[(String, String)]) -> bool {
+        self.matches_with(|k| {
             labels
-                .and_then(|m| m.get(k))
-                .map(|v| v.scalar_text().unwrap_or_default())
-        };
+                .iter()
+                .find(|(lk, _)| lk == k)
+                .map(|(_, v)| Cow::Borrowed(v.as_str()))
+        })
+    }
+
+    fn matches_with<'v>(&self, get: impl Fn(&str) -> Option<Cow<'v, str>>) -> bool {
         self.reqs.iter().all(|r| match r {
-            Requirement::In(k, vs) => get(k).is_some_and(|v| vs.contains(&v)),
-            Requirement::NotIn(k, vs) => get(k).is_none_or(|v| !vs.contains(&v)),
+            Requirement::In(k, vs) => get(k).is_some_and(|v| vs.iter().any(|x| *x == *v)),
+            Requirement::NotIn(k, vs) => get(k).is_none_or(|v| !vs.iter().any(|x| *x == *v)),
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
             Requirement::Gt(k, n) => get(k)

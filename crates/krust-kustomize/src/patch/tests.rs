@@ -218,3 +218,175 @@ fn corpus_patch_cases() {
     eprintln!("corpus patch cases: {pass} passed, {} failed", fail.len());
     assert!(fail.is_empty(), "{}", fail.join("\n\n"));
 }
+
+/// Timing smoke test (not run by default; use `--release -- --ignored --nocapture`): 4,000
+/// resources, 100 strategic merge patches by id, 100 by target, 100 JSON patches.
+#[test]
+#[ignore]
+fn perf_smoke() {
+    let mut resmap = ResMap::new();
+    for i in 0..1000 {
+        let dep = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app{i}, labels: {{app: app{i}}}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: main\n        image: nginx\n        env: [{{name: A, value: '1'}}, {{name: B, value: '2'}}]\n        volumeMounts: [{{name: cfg, mountPath: /cfg}}]\n      volumes: [{{name: cfg, configMap: {{name: cm{i}}}}}]\n"
+        );
+        resmap.push(Resource::new(y(&dep), Default::default()));
+        for kind in ["Service", "ConfigMap", "ServiceAccount"] {
+            let r = format!("apiVersion: v1\nkind: {kind}\nmetadata: {{name: app{i}}}\n");
+            resmap.push(Resource::new(y(&r), Default::default()));
+        }
+    }
+    let mut entries = Vec::new();
+    for i in 0..100 {
+        let text = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app{}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: main\n        env: [{{name: C, value: '3'}}]\n",
+            i * 7
+        );
+        let source = PatchSource::Inline(text.clone());
+        entries.push(PatchEntry {
+            patch: parse_patch(&text, &source).expect("parses"),
+            target: None,
+            options: PatchOptions::default(),
+            source,
+        });
+        let text =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 2}\n"
+                .to_string();
+        let source = PatchSource::Inline(text.clone());
+        entries.push(PatchEntry {
+            patch: parse_patch(&text, &source).expect("parses"),
+            target: Some(Selector {
+                name: format!("app{}", i * 9),
+                kind: "Deployment".into(),
+                ..Selector::default()
+            }),
+            options: PatchOptions::default(),
+            source,
+        });
+        let text =
+            "[{\"op\": \"add\", \"path\": \"/metadata/labels/x\", \"value\": \"y\"}]".to_string();
+        let source = PatchSource::Inline(text.clone());
+        entries.push(PatchEntry {
+            patch: parse_patch(&text, &source).expect("parses"),
+            target: Some(Selector {
+                label_selector: format!("app=app{}", i * 3),
+                ..Selector::default()
+            }),
+            options: PatchOptions::default(),
+            source,
+        });
+    }
+    let t = std::time::Instant::now();
+    let _ = MergeSchema::builtin();
+    eprintln!("schema table: {:?}", t.elapsed());
+    let only: Option<usize> = std::env::var("PERF_ONLY").ok().and_then(|v| v.parse().ok());
+    for k in 0..3 {
+        if only.is_some_and(|o| o != k) {
+            continue;
+        }
+        let sub: Vec<PatchEntry> = entries.iter().skip(k).step_by(3).cloned().collect();
+        let t = std::time::Instant::now();
+        apply_patches(&mut resmap, &sub, MergeSchema::builtin()).expect("applies");
+        eprintln!(
+            "kind {k}: 100 patches on {} resources: {:?}",
+            resmap.len(),
+            t.elapsed()
+        );
+    }
+}
+
+/// Timing smoke test (not run by default; use `--release -- --ignored --nocapture`): 4,000
+/// resources, 100 strategic merge patches by id, 100 by target, 100 JSON patches.
+#[test]
+#[ignore]
+fn perf_smoke() {
+    let mut resmap = ResMap::new();
+    for i in 0..1000 {
+        let dep = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app{i}, labels: {{app: app{i}}}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: main\n        image: nginx\n        env: [{{name: A, value: '1'}}, {{name: B, value: '2'}}]\n        volumeMounts: [{{name: cfg, mountPath: /cfg}}]\n      volumes: [{{name: cfg, configMap: {{name: cm{i}}}}}]\n"
+        );
+        resmap.push(Resource::new(y(&dep), Default::default()));
+        for kind in ["Service", "ConfigMap", "ServiceAccount"] {
+            let r = format!("apiVersion: v1\nkind: {kind}\nmetadata: {{name: app{i}}}\n");
+            resmap.push(Resource::new(y(&r), Default::default()));
+        }
+    }
+    let mut entries = Vec::new();
+    for i in 0..100 {
+        let text = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app{}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: main\n        env: [{{name: C, value: '3'}}]\n",
+            i * 7
+        );
+        let source = PatchSource::Inline(text.clone());
+        entries.push(PatchEntry {
+            patch: parse_patch(&text, &source).expect("parses"),
+            target: None,
+            options: PatchOptions::default(),
+            source,
+        });
+        let text =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: 2}\n"
+                .to_string();
+        let source = PatchSource::Inline(text.clone());
+        entries.push(PatchEntry {
+            patch: parse_patch(&text, &source).expect("parses"),
+            target: Some(Selector {
+                name: format!("app{}", i * 9),
+                kind: "Deployment".into(),
+                ..Selector::default()
+            }),
+            options: PatchOptions::default(),
+            source,
+        });
+        let text =
+            "[{\"op\": \"add\", \"path\": \"/metadata/labels/x\", \"value\": \"y\"}]".to_string();
+        let source = PatchSource::Inline(text.clone());
+        entries.push(PatchEntry {
+            patch: parse_patch(&text, &source).expect("parses"),
+            target: Some(Selector {
+                label_selector: format!("app=app{}", i * 3),
+                ..Selector::default()
+            }),
+            options: PatchOptions::default(),
+            source,
+        });
+    }
+    let t = std::time::Instant::now();
+    let _ = MergeSchema::builtin();
+    eprintln!("schema table: {:?}", t.elapsed());
+    let only: Option<usize> = std::env::var("PERF_ONLY").ok().and_then(|v| v.parse().ok());
+    for k in 0..3 {
+        if only.is_some_and(|o| o != k) {
+            continue;
+        }
+        let sub: Vec<PatchEntry> = entries.iter().skip(k).step_by(3).cloned().collect();
+        let t = std::time::Instant::now();
+        apply_patches(&mut resmap, &sub, MergeSchema::builtin()).expect("applies");
+        eprintln!(
+            "kind {k}: 100 patches on {} resources: {:?}",
+            resmap.len(),
+            t.elapsed()
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn perf_lookup() {
+    let v = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app1, labels: {app: app1}}\n");
+    let t = std::time::Instant::now();
+    let mut n = 0;
+    for _ in 0..1_000_000 {
+        if v.get_path(&["metadata", "labels"]).is_some() {
+            n += 1;
+        }
+    }
+    eprintln!("1M get_path: {:?} {n}", t.elapsed());
+    let m = match &v {
+        Value::Map(m) => m.clone(),
+        _ => unreachable!(),
+    };
+    eprintln!("cap {} len {}", m.capacity(), m.len());
+    if let Value::Map(m) = &v {
+        eprintln!("orig cap {} len {}", m.capacity(), m.len());
+    }
+}
