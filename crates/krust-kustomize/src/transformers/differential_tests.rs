@@ -492,6 +492,14 @@ metadata:
 spec:
   selector: null
 ---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+spec:
+  selector:
+    matchLabels: null
+---
 apiVersion: v1
 kind: Pod
 metadata:

@@ -112,8 +112,10 @@ fn set_map_entries(
                 fs,
                 CreateKind::Map,
                 &mut |node: &mut Value| {
+                    // A null the walker did not replace (spec without `create`) is left alone,
+                    // as kustomize leaves a Job's `matchLabels: null` (checked with kubectl.1.33).
                     if node.is_null() {
-                        *node = Value::new_map();
+                        return Ok(());
                     }
                     let Value::Map(m) = node else {
                         return Err(TransformError::WrongTarget(format!(
