@@ -73,14 +73,38 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
             }
         }
     }
-    for (name, d) in defs {
-        lines.push(format!("D\t{}", clean(name)));
+    let mut known: std::collections::HashSet<String> = defs.keys().cloned().collect();
+    let mut pending: Vec<(String, &Value)> = defs.iter().map(|(n, d)| (n.clone(), d)).collect();
+    // Inline object schemas (`properties` without `$ref`) become synthetic definitions named
+    // after their parent, so lookups can descend into them.
+    while let Some((name, d)) = pending.pop() {
+        lines.push(format!("D\t{}", clean(&name)));
         let Some(props) = d.get("properties").and_then(Value::as_map) else {
             continue;
         };
         for (field, prop) in props {
-            let (shape, target) = field_shape(prop);
-            let target = target.filter(|t| defs.contains_key(*t)).unwrap_or("-");
+            let (mut shape, target) = field_shape(prop);
+            let mut target = target
+                .filter(|t| defs.contains_key(*t))
+                .map(str::to_string);
+            if target.is_none() {
+                let inline = match shape {
+                    "a" => prop.get("items").filter(|i| i.get("properties").is_some()),
+                    _ if prop.get("properties").is_some() => Some(prop),
+                    _ => None,
+                };
+                if let Some(inline) = inline {
+                    let synthetic = format!("{name}/{field}");
+                    if known.insert(synthetic.clone()) {
+                        pending.push((synthetic.clone(), inline));
+                    }
+                    if shape == "s" {
+                        shape = "o";
+                    }
+                    target = Some(synthetic);
+                }
+            }
+            let target = target.unwrap_or_else(|| "-".to_string());
             let keys = match prop.get("x-kubernetes-list-map-keys") {
                 Some(Value::Seq(ks)) => ks
                     .iter()
@@ -99,7 +123,7 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
                     "F",
                     &clean(field),
                     shape,
-                    &clean(target),
+                    &clean(&target),
                     &clean(strategy),
                     &clean(if keys.is_empty() { "-" } else { &keys }),
                     &clean(list_type),
@@ -123,6 +147,9 @@ mod tests {
             "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge"}}},
             "v1.Item": {"properties": {"name": {"type": "string"}}}}}"##;
         let s = merge_schema_from_openapi(text, "s.json").unwrap();
+        let inline = r##"{"definitions": {"v1.My": {"properties": {"spec": {"type": "object", "properties": {"x": {"type": "string"}}}},
+            "x-kubernetes-group-version-kind": [{"group": "", "kind": "My", "version": "v1"}]}}}"##;
+        assert!(merge_schema_from_openapi(inline, "i.json").unwrap().for_type("v1", "My").is_some());
         assert!(s.for_type("example.com/v1", "My").is_some());
         assert!(merge_schema_from_openapi("definitions: [", "x").is_err());
     }
