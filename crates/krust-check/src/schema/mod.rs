@@ -78,17 +78,69 @@ pub enum SchemaSource {
     BundledCrd,
 }
 
-/// All schemas available to one run.
+/// The decoded core bundle of one Kubernetes version.
 #[derive(Debug, Default)]
+struct KubeBundle {
+    kinds: HashMap<String, String>,
+    defs: serde_json::Map<String, J>,
+    groups: std::collections::HashSet<String>,
+}
+
+type Cache<T> = std::sync::Mutex<HashMap<String, &'static T>>;
+
+/// Decoded bundles are kept for the life of the process (a handful of MB at most).
+fn kube_bundle(version: &str) -> Result<&'static KubeBundle, BundleError> {
+    static CACHE: std::sync::OnceLock<Cache<KubeBundle>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(b) = cache.lock().ok().and_then(|c| c.get(version).copied()) {
+        return Ok(b);
+    }
+    let bytes =
+        kube_bundle_bytes(version).ok_or_else(|| BundleError::UnknownVersion(version.to_string()))?;
+    let kube = gunzip_json(bytes)?;
+    let mut bundle = KubeBundle::default();
+    if let Some(k) = kube.get("kinds").and_then(J::as_object) {
+        for (key, def) in k {
+            if let Some(d) = def.as_str() {
+                bundle.kinds.insert(key.clone(), d.to_string());
+                let api = key.rsplit_once('/').map(|(a, _)| a).unwrap_or("");
+                bundle.groups.insert(crate::util::group(api).to_string());
+            }
+        }
+    }
+    if let Some(J::Object(defs)) = kube.get("defs") {
+        bundle.defs = defs.clone();
+    }
+    let leaked: &'static KubeBundle = Box::leak(Box::new(bundle));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(version.to_string(), leaked);
+    }
+    Ok(leaked)
+}
+
+fn crd_bundle() -> Result<&'static HashMap<String, J>, BundleError> {
+    static CRDS: std::sync::OnceLock<HashMap<String, J>> = std::sync::OnceLock::new();
+    if let Some(c) = CRDS.get() {
+        return Ok(c);
+    }
+    let crds = gunzip_json(CRD_BUNDLE)?;
+    let mut map = HashMap::new();
+    if let Some(J::Object(k)) = crds.get("kinds") {
+        for (key, schema) in k {
+            map.insert(key.to_ascii_lowercase(), schema.clone());
+        }
+    }
+    Ok(CRDS.get_or_init(|| map))
+}
+
+/// All schemas available to one run.
+#[derive(Debug)]
 pub struct SchemaSet {
     /// The Kubernetes version (`1.33`).
     pub version: String,
-    kube_kinds: HashMap<String, String>,
-    defs: serde_json::Map<String, J>,
-    crds: HashMap<String, J>,
+    kube: &'static KubeBundle,
+    crds: &'static HashMap<String, J>,
     repo_crds: HashMap<String, J>,
-    /// API groups served by the core bundle (to tell "removed" from "unknown").
-    core_groups: std::collections::HashSet<String>,
 }
 
 impl SchemaSet {
@@ -98,31 +150,12 @@ impl SchemaSet {
         objects: impl Iterator<Item = &'a Value>,
     ) -> Result<SchemaSet, BundleError> {
         let version = normalize_version(version);
-        let bytes = kube_bundle_bytes(&version)
-            .ok_or_else(|| BundleError::UnknownVersion(version.clone()))?;
-        let kube = gunzip_json(bytes)?;
         let mut set = SchemaSet {
+            kube: kube_bundle(&version)?,
+            crds: crd_bundle()?,
             version,
-            ..SchemaSet::default()
+            repo_crds: HashMap::new(),
         };
-        if let Some(k) = kube.get("kinds").and_then(J::as_object) {
-            for (key, def) in k {
-                if let Some(d) = def.as_str() {
-                    set.kube_kinds.insert(key.clone(), d.to_string());
-                    let api = key.rsplit_once('/').map(|(a, _)| a).unwrap_or("");
-                    set.core_groups.insert(crate::util::group(api).to_string());
-                }
-            }
-        }
-        if let Some(J::Object(defs)) = kube.get("defs") {
-            set.defs = defs.clone();
-        }
-        let crds = gunzip_json(CRD_BUNDLE)?;
-        if let Some(k) = crds.get("kinds").and_then(J::as_object) {
-            for (key, schema) in k {
-                set.crds.insert(key.to_ascii_lowercase(), schema.clone());
-            }
-        }
         for obj in objects {
             set.add_repo_crd(obj);
         }
@@ -154,7 +187,7 @@ impl SchemaSet {
 
     /// Whether `group` is a core Kubernetes API group of this version (`""` is the core group).
     pub fn is_core_group(&self, group: &str) -> bool {
-        self.core_groups.contains(group)
+        self.kube.groups.contains(group)
             || group.ends_with(".k8s.io") && !group.starts_with("gateway.networking")
     }
 
@@ -165,8 +198,8 @@ impl SchemaSet {
 
     /// The schema of `apiVersion`/`kind` and where it comes from.
     pub fn lookup(&self, api_version: &str, kind: &str) -> Option<(&J, SchemaSource)> {
-        if let Some(def) = self.kube_kinds.get(&format!("{api_version}/{kind}")) {
-            return self.defs.get(def).map(|s| (s, SchemaSource::Kubernetes));
+        if let Some(def) = self.kube.kinds.get(&format!("{api_version}/{kind}")) {
+            return self.kube.defs.get(def).map(|s| (s, SchemaSource::Kubernetes));
         }
         let key = format!("{api_version}/{kind}").to_ascii_lowercase();
         if let Some(s) = self.repo_crds.get(&key) {
@@ -177,7 +210,7 @@ impl SchemaSet {
 
     /// The shared definitions that `$ref`s of core schemas resolve against.
     pub fn defs(&self) -> &serde_json::Map<String, J> {
-        &self.defs
+        &self.kube.defs
     }
 }
 

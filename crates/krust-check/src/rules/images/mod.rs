@@ -12,7 +12,7 @@ use crate::util;
 use crate::CheckedObject;
 
 /// Every container image of a workload: (field path, container name, image).
-pub fn images<'a>(o: &'a CheckedObject) -> Vec<(String, &'a str, &'a Value, &'a str)> {
+pub fn images(o: &CheckedObject) -> Vec<(String, &str, &Value, &str)> {
     let mut out = Vec::new();
     if let Some((spec, base)) = util::pod_spec(&o.value) {
         for (list, i, c) in util::containers(spec) {

@@ -66,13 +66,13 @@ impl Rule for BackendMissing {
                     .or_else(|| b.get_path(&["port", "name"]))
                     .unwrap_or(&Value::Null);
                 match super::service_has_port(ctx, &ns, name, port) {
-                    Err(()) if !opaque.contains(&ns) => out.push(ctx.field_finding(
+                    super::PortLookup::NoService if !opaque.contains(&ns) => out.push(ctx.field_finding(
                         &Self::META,
                         o,
                         field,
                         format!("backend Service `{ns}/{name}` does not exist"),
                     )),
-                    Ok(false) => out.push(ctx.field_finding(
+                    super::PortLookup::NoPort => out.push(ctx.field_finding(
                         &Self::META,
                         o,
                         field,

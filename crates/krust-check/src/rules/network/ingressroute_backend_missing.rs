@@ -61,13 +61,13 @@ impl Rule for IngressRouteBackendMissing {
                         let port = s.get("port").unwrap_or(&Value::Null);
                         let field = format!("spec.routes[{i}].services[{j}]");
                         match super::service_has_port(ctx, &ns, name, port) {
-                            Err(()) if !opaque.contains(&ns) => out.push(ctx.field_finding(
+                            super::PortLookup::NoService if !opaque.contains(&ns) => out.push(ctx.field_finding(
                                 &Self::META,
                                 o,
                                 field,
                                 format!("service `{ns}/{name}` does not exist"),
                             )),
-                            Ok(false) => out.push(ctx.field_finding(
+                            super::PortLookup::NoPort => out.push(ctx.field_finding(
                                 &Self::META,
                                 o,
                                 field,

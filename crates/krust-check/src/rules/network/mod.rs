@@ -111,16 +111,31 @@ pub fn policies_in<'a>(ctx: &'a Context<'a>, ns: &str) -> Vec<&'a CheckedObject>
         .collect()
 }
 
-/// Looks up a Service port by number or name: `Ok(true)` found, `Ok(false)` service without
-/// that port, `Err(())` no such service.
-pub fn service_has_port(ctx: &Context<'_>, ns: &str, name: &str, port: &Value) -> Result<bool, ()> {
+/// The outcome of looking up a Service port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortLookup {
+    /// The Service exposes the port.
+    Found,
+    /// The Service exists but has no such port.
+    NoPort,
+    /// No such Service.
+    NoService,
+}
+
+/// Looks up a Service port by number or name.
+pub fn service_has_port(ctx: &Context<'_>, ns: &str, name: &str, port: &Value) -> PortLookup {
     let svcs = ctx.find("Service", ns, name);
-    let Some(svc) = svcs.first() else { return Err(()) };
+    let Some(svc) = svcs.first() else { return PortLookup::NoService };
     let ports = svc.value.get_path(&["spec", "ports"]).and_then(Value::as_seq);
-    Ok(ports.into_iter().flatten().any(|p| match port {
+    let found = ports.into_iter().flatten().any(|p| match port {
         Value::Int(n) => p.get("port") == Some(&Value::Int(*n)),
         Value::String(s) => p.str_at(&["name"]) == Some(s.as_str()) || p.get("port").and_then(Value::scalar_text).as_deref() == Some(s.as_str()),
         Value::Null => true,
         _ => false,
-    }))
+    });
+    if found {
+        PortLookup::Found
+    } else {
+        PortLookup::NoPort
+    }
 }

@@ -47,7 +47,7 @@ pub fn is_credential_name(key: &str) -> bool {
         "secrets", "file", "path", "passwordkey", "password_key", "tokenkey", "usersecret",
         "secretkeyref", "enabled", "length", "policy", "ttl", "expir", "name",
     ];
-    !refs.iter().any(|r| k.contains(r) && !(k == "secret_key"))
+    !refs.iter().any(|r| k.contains(r) && k != "secret_key")
 }
 
 /// Whether a literal looks like a real credential value rather than a placeholder, reference
