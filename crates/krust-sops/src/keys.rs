@@ -169,8 +169,8 @@ impl KeySources {
     }
 
     /// Loads identities the way sops does: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
-    /// `SOPS_AGE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE` (else `~/.ssh/id_ed25519` and
-    /// `~/.ssh/id_rsa`), and `$XDG_CONFIG_HOME/sops/age/keys.txt` (else the user config dir).
+    /// `SOPS_AGE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE` (else
+    /// `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`), and `$XDG_CONFIG_HOME/sops/age/keys.txt` (else the user config dir).
     /// Sources that cannot be read are noted, not fatal.
     pub fn from_env() -> Self {
         let mut ks = Self::new();
@@ -182,6 +182,18 @@ impl KeySources {
     pub fn load_env(&mut self) {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         if let Some(v) = env("SOPS_AGE_KEY") {
+            // Several keys may share a line here (sops allows it for this variable only).
+            let v: String = v
+                .lines()
+                .flat_map(|l| {
+                    if l.trim_start().starts_with('#') {
+                        vec![l.to_string()]
+                    } else {
+                        l.split_whitespace().map(str::to_string).collect()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             self.note_err(|s| s.add_age_identities(&v, "SOPS_AGE_KEY").map(|_| ()));
         }
         if let Some(p) = env("SOPS_AGE_KEY_FILE") {
@@ -206,6 +218,26 @@ impl KeySources {
             }
         }
         let home = std::env::var_os("HOME").map(PathBuf::from);
+        if let Some(cmd) = env("SOPS_AGE_SSH_PRIVATE_KEY_CMD") {
+            match std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&cmd)
+                .output()
+            {
+                Ok(o) if o.status.success() => {
+                    let out = o.stdout;
+                    self.note_err(|s| s.add_ssh_identity(&out, "SOPS_AGE_SSH_PRIVATE_KEY_CMD"));
+                }
+                Ok(o) => self.notes.push(format!(
+                    "SOPS_AGE_SSH_PRIVATE_KEY_CMD failed ({}): {}",
+                    o.status,
+                    String::from_utf8_lossy(&o.stderr).trim()
+                )),
+                Err(e) => self
+                    .notes
+                    .push(format!("SOPS_AGE_SSH_PRIVATE_KEY_CMD: {e}")),
+            }
+        }
         if let Some(p) = env("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
             self.add_file(Path::new(&p), "SOPS_AGE_SSH_PRIVATE_KEY_FILE", true);
         } else if let Some(h) = &home {

@@ -12,6 +12,8 @@
 //! print!("{}", String::from_utf8_lossy(&out.plaintext));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cipher;
 pub mod config;
 pub mod error;
