@@ -102,7 +102,13 @@ impl TransformerConfig {
             .get_or_init(|| {
                 let mut c = build_defaults();
                 c.sort();
-                c
+                // The defaults have no effective duplicates; normalizing cannot fail, and a
+                // failure would leave the sorted lists untouched.
+                let mut normalized = c.clone();
+                match normalized.normalize() {
+                    Ok(()) => normalized,
+                    Err(_) => c,
+                }
             })
             .clone()
     }
@@ -271,14 +277,11 @@ impl TransformerConfig {
             &mut self.replicas,
         ] {
             let mut out = Vec::with_capacity(list.len());
-            merge_all(&mut out, std::mem::take(list)).map_err(wrap)?;
+            merge_all(&mut out, list.iter().cloned()).map_err(wrap)?;
             *list = out;
         }
-        for nbr in &mut self.name_reference {
-            let mut out = Vec::with_capacity(nbr.referrers.len());
-            merge_all(&mut out, std::mem::take(&mut nbr.referrers)).map_err(wrap)?;
-            nbr.referrers = out;
-        }
+        // Name back references are appended as they are when new (kustomize merges referrer
+        // lists only into an existing entry of the same gvk, which `merge` does).
         Ok(())
     }
 
