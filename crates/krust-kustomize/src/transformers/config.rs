@@ -994,3 +994,49 @@ mod tests {
         assert!(c.merge(conflicting).is_err());
     }
 }
+
+#[cfg(test)]
+mod dump {
+    use super::*;
+
+    /// Prints the default configuration as `list|target|group|version|kind|path|create` lines
+    /// (run with `KRUST_DUMP_DEFAULTS=1 -- --nocapture`) to diff against kustomize's constants.
+    #[test]
+    fn dump_defaults() {
+        if std::env::var_os("KRUST_DUMP_DEFAULTS").is_none() {
+            return;
+        }
+        let c = TransformerConfig::defaults();
+        let line = |list: &str, target: &str, f: &FieldSpec| {
+            println!(
+                "DUMP {list}|{target}|{}|{}|{}|{}|{}",
+                f.group, f.version, f.kind, f.path, f.create
+            )
+        };
+        for (name, list) in [
+            ("namePrefix", &c.name_prefix),
+            ("nameSuffix", &c.name_suffix),
+            ("namespace", &c.namespace),
+            ("commonLabels", &c.common_labels),
+            ("templateLabels", &c.template_labels),
+            ("volumeClaimTemplateLabels", &c.volume_claim_template_labels),
+            ("commonAnnotations", &c.common_annotations),
+            ("varReference", &c.var_reference),
+            ("images", &c.images),
+            ("replicas", &c.replicas),
+        ] {
+            for f in list {
+                line(name, "", f);
+            }
+        }
+        for n in &c.name_reference {
+            for f in &n.referrers {
+                line(
+                    "nameReference",
+                    &format!("{}/{}/{}", n.group, n.version, n.kind),
+                    f,
+                );
+            }
+        }
+    }
+}
