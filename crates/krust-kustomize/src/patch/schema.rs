@@ -91,6 +91,10 @@ pub enum SchemaRef<'a> {
     Opaque,
 }
 
+fn short_name(name: &str) -> &str {
+    name.strip_prefix("io.k8s.").unwrap_or(name)
+}
+
 /// The table of definitions and the apiVersion/kind → root definition mapping.
 #[derive(Debug, Clone, Default)]
 pub struct MergeSchema {
@@ -116,9 +120,19 @@ impl MergeSchema {
         MergeSchema::default()
     }
 
-    /// Parses a table in the `scripts/gen-merge-keys` format.
+    /// Parses a table in the `scripts/gen-merge-keys` format. Definition names are compared
+    /// without their `io.k8s.` prefix; a field whose target definition is unknown has no
+    /// target (as an unresolvable `$ref` gives kustomize no schema).
     pub fn parse(text: &str) -> Result<MergeSchema, SchemaError> {
-        let mut schema = MergeSchema::default();
+        MergeSchema::parse_with_base(text, &MergeSchema::default())
+    }
+
+    /// Parses a table on top of `base` (kustomize adds a custom `openapi:` schema to its
+    /// built-in one, and `$ref`s of either resolve in the union): the table's definitions are
+    /// added, replacing a `base` definition of the same name; its kinds are added, replacing a
+    /// `base` root of the same apiVersion/kind; its fields may target definitions of either.
+    pub fn parse_with_base(text: &str, base: &MergeSchema) -> Result<MergeSchema, SchemaError> {
+        let mut schema = base.clone();
         // Field targets name definitions that may come later: resolve in a second pass.
         let mut pending: Vec<(usize, String, String)> = Vec::new();
         let mut roots: Vec<(String, String, String, usize)> = Vec::new();
@@ -134,15 +148,28 @@ impl MergeSchema {
                 message: message.to_string(),
             };
             match cols.as_slice() {
-                ["K", api, kind, def] => {
-                    roots.push((api.to_string(), kind.to_string(), def.to_string(), lineno))
-                }
+                ["K", api, kind, def] => roots.push((
+                    api.to_string(),
+                    kind.to_string(),
+                    short_name(def).to_string(),
+                    lineno,
+                )),
                 ["D", name] => {
-                    let idx = schema.defs.len();
-                    schema.defs.push(Definition {
+                    let name = short_name(name);
+                    let def = Definition {
                         name: name.to_string(),
                         fields: HashMap::new(),
-                    });
+                    };
+                    let idx = match schema.by_name.get(name) {
+                        Some(&i) => {
+                            schema.defs[i] = def;
+                            i
+                        }
+                        None => {
+                            schema.defs.push(def);
+                            schema.defs.len() - 1
+                        }
+                    };
                     schema.by_name.insert(name.to_string(), idx);
                     current = Some(idx);
                 }
@@ -168,7 +195,7 @@ impl MergeSchema {
                         list_type: opt(list_type),
                     };
                     if *target != "-" {
-                        pending.push((def, field.to_string(), target.to_string()));
+                        pending.push((def, field.to_string(), short_name(target).to_string()));
                     }
                     schema.defs[def].fields.insert(field.to_string(), fs);
                 }
@@ -176,15 +203,9 @@ impl MergeSchema {
             }
         }
         for (def, field, target) in pending {
-            let idx = *schema
-                .by_name
-                .get(&target)
-                .ok_or_else(|| SchemaError::BadLine {
-                    line: 0,
-                    message: format!("unknown definition {target}"),
-                })?;
+            let idx = schema.by_name.get(&target).copied();
             if let Some(f) = schema.defs[def].fields.get_mut(&field) {
-                f.target = Some(idx);
+                f.target = idx;
             }
         }
         for (api, kind, def, line) in roots {
@@ -293,5 +314,31 @@ mod tests {
         assert!(s.for_type("batch/v1beta1", "CronJob").is_some());
         assert!(s.for_type("apps/v1beta1", "Deployment").is_none());
         assert!(s.for_type("example.com/v1", "Foo").is_none());
+    }
+
+    #[test]
+    fn custom_table_extends_the_builtin_one() {
+        let custom = "K\tapps.openshift.io/v1\tDeploymentConfig\tcom.example.DC\n\
+                      D\tcom.example.DC\n\
+                      F\tspec\to\tcom.example.DCSpec\t-\t-\t-\n\
+                      D\tcom.example.DCSpec\n\
+                      F\ttemplate\to\tio.k8s.api.core.v1.PodTemplateSpec\t-\t-\t-\n\
+                      F\tthings\ta\tnowhere\tmerge\tid\t-\n";
+        let s = MergeSchema::parse_with_base(custom, MergeSchema::builtin()).expect("parses");
+        let dc = s
+            .for_type("apps.openshift.io/v1", "DeploymentConfig")
+            .expect("root");
+        let spec = s.field(dc, "spec").unwrap();
+        let things = s.field(spec, "things").unwrap();
+        assert_eq!(
+            s.list_strategy(things).unwrap().keys,
+            vec!["id".to_string()]
+        );
+        let tmpl = s.field(spec, "template").unwrap();
+        let containers = s
+            .field(s.field(tmpl, "spec").unwrap(), "containers")
+            .unwrap();
+        assert!(s.list_strategy(containers).is_some());
+        assert!(s.for_type("apps/v1", "Deployment").is_some());
     }
 }
