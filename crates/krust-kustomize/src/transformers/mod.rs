@@ -3,22 +3,28 @@
 //!
 //! Layout (mirrors kustomize's `api/filters` and `api/internal/builtins`):
 //! - [`fieldspec`]: [`FieldSpec`], path splitting, merging, and the walker every transformer uses;
-//! - [`config`]: [`TransformerConfig`], kustomize's default field-spec lists and the parser of
-//!   `configurations:` files;
+//! - [`config`]: [`TransformerConfig`], kustomize's default field-spec lists, the parser of
+//!   `configurations:` files and of `crds:` OpenAPI definition files;
 //! - one module per transformer: [`namespace`], [`prefix_suffix`], [`labels`], [`images`],
-//!   [`replicas`], [`nameref`].
+//!   [`replicas`], [`nameref`];
+//! - [`builtin`]: `transformers:` entries that configure those transformers
+//!   (`apiVersion: builtin`, `kind: NamespaceTransformer` …).
 //!
 //! # How the pipeline drives this module
 //! For each kustomization (innermost first), after its resources, generators and components are
-//! accumulated, the pipeline runs the transformers of its `kustomization.yaml` in kustomize's order
-//! (namespace/prefix/suffix/labels/annotations/patches/images/replicas/replacements, as the
-//! builtin plugin order says) with the configuration merged so far (`TransformerConfig::defaults()`
-//! merged with every `configurations:` file seen, see [`TransformerConfig::merge`]).
+//! accumulated, the pipeline runs the transformers of its `kustomization.yaml` in kustomize's
+//! builtin order — patches, namespace, prefix, suffix, labels (each `labels:` entry, then
+//! `commonLabels`), annotations, JSON patches, replicas (one call per entry), images (one call per
+//! entry), replacements — then the `transformers:` entries ([`BuiltinTransformer`]). The
+//! configuration used is kustomize's: `TransformerConfig::defaults()` merged with every
+//! `configurations:` document, then with the `crds:` files
+//! ([`TransformerConfig::from_openapi_definitions`]), see [`TransformerConfig::merge`].
 //! Renaming transformers record the resource's previous id in [`Resource::previous_ids`]
-//! (via [`Resource::remember_id`]) and keep kustomize's prefix/suffix bookkeeping in build
-//! annotations. Once, at the top-level kustomization, after the hash suffixes have been added
-//! (the hash step must call `remember_id` before renaming), the pipeline calls
-//! [`nameref::fix_name_references`], and finally [`remove_build_annotations`] before printing.
+//! (via [`Resource::remember_id`]) and keep kustomize's prefix/suffix bookkeeping in the
+//! `internal.config.kubernetes.io/prefixes|suffixes` build annotations. Once, at the top-level
+//! kustomization, after the hash suffixes have been added (the hash step must call `remember_id`
+//! before renaming), the pipeline calls [`nameref::fix_name_references`], and finally
+//! [`remove_build_annotations`] before printing.
 //!
 //! [`Resource::previous_ids`]: crate::resource::Resource::previous_ids
 //! [`Resource::remember_id`]: crate::resource::Resource::remember_id
