@@ -584,3 +584,116 @@ spec:
 "#,
     );
 }
+
+/// Same names in several namespaces, roleRef kinds, webhook services and cluster-scoped targets.
+#[test]
+fn namespaces_and_role_refs() {
+    check(
+        "nsroles",
+        r#"=== kustomization.yaml
+sortOptions:
+  order: fifo
+resources:
+- app
+- sys
+=== app/kustomization.yaml
+namespace: app
+namePrefix: a-
+resources:
+- ../common
+=== sys/kustomization.yaml
+namespace: sys
+namePrefix: s-
+resources:
+- ../common
+- cluster.yaml
+=== sys/cluster.yaml
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pv
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+rules:
+- resources: [persistentvolumes]
+  resourceNames: [pv]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: reader
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: reader
+subjects:
+- kind: ServiceAccount
+  name: sa
+  namespace: sys
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: hook
+webhooks:
+- name: h.example.com
+  clientConfig:
+    service:
+      name: svc
+      namespace: sys
+=== common/kustomization.yaml
+resources:
+- r.yaml
+=== common/r.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: sa
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: svc
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: claim
+spec:
+  volumeName: pv
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: reader
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: reader
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: reader
+subjects:
+- kind: ServiceAccount
+  name: sa
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      serviceAccountName: sa
+      volumes:
+      - name: data
+        persistentVolumeClaim:
+          claimName: claim
+"#,
+    );
+}
