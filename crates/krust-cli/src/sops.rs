@@ -333,7 +333,27 @@ fn extract(
                     .into_bytes()
             }
         },
-        v => krust_sops::stores::dotenv::val_to_string(&v).into_bytes(),
+        Value::Str(s) => s.into_bytes(),
+        v => match format {
+            Format::Yaml => {
+                // yaml.Marshal of a scalar: its YAML text and a newline.
+                let wrapped = vec![Item::Pair("_".into(), v)];
+                let s = String::from_utf8_lossy(&krust_sops::emit_plain(
+                    &[wrapped],
+                    Format::Yaml,
+                    store,
+                )?)
+                .to_string();
+                s.strip_prefix("_: ").unwrap_or(&s).to_string().into_bytes()
+            }
+            Format::Dotenv => {
+                return Err(Fail(
+                    1,
+                    "the dotenv store only supports extracting strings".into(),
+                ))
+            }
+            _ => krust_sops::stores::json::emit_value_string(&v, &store.json_indent).into_bytes(),
+        },
     })
 }
 
@@ -364,6 +384,14 @@ fn groups_from_flags(age: &Option<String>, pgp: &Option<String>) -> Option<Vec<K
         });
     }
     Some(vec![g])
+}
+
+fn wanted_threshold(rule: &EncryptOptions) -> usize {
+    if rule.shamir_threshold == 0 {
+        rule.key_groups.len()
+    } else {
+        rule.shamir_threshold
+    }
 }
 
 fn run_inner(args: Args) -> Result<(), Fail> {
@@ -498,6 +526,18 @@ fn run_inner(args: Args) -> Result<(), Fail> {
                 )
             })?;
             let rule = config.rule_for(&file)?;
+            let (_, md) = krust_sops::load_encrypted(&bytes, format)?;
+            let wanted = krust_sops::Metadata {
+                key_groups: rule.key_groups.clone(),
+                ..Default::default()
+            };
+            if md.key_names() == wanted.key_names()
+                && md.key_groups.len() == rule.key_groups.len()
+                && (md.key_groups.len() <= 1 || md.threshold() == wanted_threshold(&rule))
+            {
+                eprintln!("krust sops: {} is already up to date", file.display());
+                return Ok(());
+            }
             let out = krust_sops::update_keys(
                 &bytes,
                 format,
@@ -507,10 +547,6 @@ fn run_inner(args: Args) -> Result<(), Fail> {
                 rule.shamir_threshold,
                 &rule.store,
             )?;
-            if out == bytes {
-                eprintln!("krust sops: {} is already up to date", file.display());
-                return Ok(());
-            }
             write_out(&out, Some(&file), None)?;
             eprintln!("krust sops: updated the keys of {}", file.display());
             Ok(())

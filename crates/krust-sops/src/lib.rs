@@ -790,7 +790,8 @@ pub fn rotate(
     reencrypt(branches, md, &new_key, &Encrypter::default(), format, store)
 }
 
-/// Re-wraps the data key for new master keys (`sops updatekeys`): the values stay as they are.
+/// Re-wraps the data key for new master keys (`sops updatekeys`): the values, the MAC and
+/// `lastmodified` stay as they are; the file's MAC is verified first.
 pub fn update_keys(
     input: &[u8],
     format: Format,
@@ -800,10 +801,10 @@ pub fn update_keys(
     shamir_threshold: usize,
     store: &StoreOptions,
 ) -> Result<Vec<u8>> {
-    let (mut branches, mut md) = load_encrypted(input, format)?;
+    let (encrypted, mut md) = load_encrypted(input, format)?;
     let key = keys.data_key(&md)?;
-    let mut enc = Encrypter::default();
-    let computed = decrypt_tree(&mut branches, &md, &key, Some(&mut enc))?;
+    let mut plain = encrypted.clone();
+    let computed = decrypt_tree(&mut plain, &md, &key, None)?;
     check_mac(&md, &key, &computed)?;
     md.key_groups = new_groups;
     md.grouped = grouped;
@@ -813,19 +814,12 @@ pub fn update_keys(
         0
     };
     keys::wrap_data_key(&mut md, &key, keys)?;
-    let last = md.last_modified.clone();
-    let mac = md.mac.clone();
-    // Values are unchanged: keep them and the MAC; only the key wrapping changes.
-    let (orig, _) = load_encrypted(input, format)?;
-    md.last_modified = last;
-    md.mac = mac;
     let fmt = if format == Format::Binary {
         Format::Json
     } else {
         format
     };
-    let _ = (&enc, branches);
-    emit_encrypted(&orig, &md, fmt, store)
+    emit_encrypted(&encrypted, &md, fmt, store)
 }
 
 /// Whether a file is SOPS-encrypted (has readable metadata).
