@@ -117,10 +117,12 @@ impl Config {
 
     /// Parses config text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Toml {
-            path: origin.to_string(),
-            message: e.to_string().trim().replace('\n', " "),
-        })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Toml {
+                path: origin.to_string(),
+                message: e.to_string().trim().replace('\n', " "),
+            })?;
         let invalid = |message: String| ConfigError::Invalid {
             path: origin.to_string(),
             message,
@@ -143,7 +145,9 @@ impl Config {
                 "fail-on" => {
                     let s = value.as_str().unwrap_or("");
                     cfg.fail_on = Some(Severity::parse(s).ok_or_else(|| {
-                        invalid(format!("`fail-on` must be error, warning or info, not `{s}`"))
+                        invalid(format!(
+                            "`fail-on` must be error, warning or info, not `{s}`"
+                        ))
                     })?)
                 }
                 "severity" => {
@@ -181,8 +185,7 @@ impl Config {
                         let opts = opts
                             .as_table()
                             .ok_or_else(|| invalid(format!("`[rules.{code}]` must be a table")))?;
-                        cfg.options
-                            .insert(code.to_ascii_uppercase(), opts.clone());
+                        cfg.options.insert(code.to_ascii_uppercase(), opts.clone());
                     }
                 }
                 other => return Err(invalid(format!("unknown key `{other}`"))),

@@ -218,10 +218,22 @@ impl<'a> Context<'a> {
                         Some((schema, source)) => {
                             let mut errors = Vec::new();
                             let mut path = String::new();
+                            // The `sops` block is removed by decryption before apply.
+                            let stripped;
+                            let value = if o.value.get("sops").is_some() {
+                                let mut v = o.value.clone();
+                                if let Some(m) = v.as_map_mut() {
+                                    m.shift_remove("sops");
+                                }
+                                stripped = v;
+                                &stripped
+                            } else {
+                                &o.value
+                            };
                             crate::schema::validate(
                                 schema,
                                 self.schemas.defs(),
-                                &o.value,
+                                value,
                                 &mut path,
                                 self.strict,
                                 &mut errors,

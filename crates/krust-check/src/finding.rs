@@ -94,7 +94,10 @@ impl Finding {
             self.file.clone(),
             self.line,
             self.code,
-            self.object.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+            self.object
+                .as_ref()
+                .map(|o| o.to_string())
+                .unwrap_or_default(),
             self.message.clone(),
         )
     }

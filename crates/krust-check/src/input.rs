@@ -127,7 +127,8 @@ fn is_object(v: &Value) -> bool {
 }
 
 fn is_sops_text(text: &str) -> bool {
-    (text.contains("sops:") && text.contains("mac: ENC[")) || text.contains("sops_mac=ENC[")
+    (text.contains("sops:") && text.contains("mac: ENC["))
+        || text.contains("sops_mac=ENC[")
         || text.contains("\"mac\": \"ENC[")
 }
 
@@ -411,7 +412,10 @@ pub fn attribute_origins(input: &mut CheckInput) {
                     .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
         })
         .map(|o| {
-            let ns = o.value.str_at(&["metadata", "namespace"]).unwrap_or("flux-system");
+            let ns = o
+                .value
+                .str_at(&["metadata", "namespace"])
+                .unwrap_or("flux-system");
             let name = o.value.str_at(&["metadata", "name"]).unwrap_or("");
             (flux_path(&o.value), format!("{ns}/{name}"))
         })

@@ -70,10 +70,15 @@ impl RuleMeta {
             .take_while(|l| !l.trim().is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        match body.find(". ") {
-            Some(i) => body[..=i].to_string(),
-            None => body,
+        // The first sentence: a period followed by a space and a capital letter (so `e.g.`
+        // and `1.25` do not end it).
+        let bytes = body.as_bytes();
+        for i in 0..bytes.len().saturating_sub(2) {
+            if bytes[i] == b'.' && bytes[i + 1] == b' ' && bytes[i + 2].is_ascii_uppercase() {
+                return body[..=i].to_string();
+            }
         }
+        body
     }
 
     /// The documentation with the one leading space of each doc line removed.

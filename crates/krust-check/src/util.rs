@@ -87,7 +87,11 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "Pod" => Some(&["spec"]),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
         | "ReplicationController" => Some(&["spec", "template", "spec"]),
         "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
@@ -186,8 +190,15 @@ impl ImageRef {
             && self.tag.as_deref().is_none_or(|t| {
                 matches!(
                     t,
-                    "latest" | "main" | "master" | "stable" | "edge" | "dev" | "develop"
-                        | "nightly" | "head"
+                    "latest"
+                        | "main"
+                        | "master"
+                        | "stable"
+                        | "edge"
+                        | "dev"
+                        | "develop"
+                        | "nightly"
+                        | "head"
                 )
             })
     }

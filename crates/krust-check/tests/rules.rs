@@ -33,19 +33,28 @@ fn every_rule_has_triggering_and_clean_fixtures() {
         let bad = base.join("bad");
         let good = base.join("good");
         if !bad.is_dir() || !good.is_dir() {
-            failures.push(format!("{code}: missing fixture directories under {}", base.display()));
+            failures.push(format!(
+                "{code}: missing fixture directories under {}",
+                base.display()
+            ));
             continue;
         }
         let hits = run(&bad, code);
         if !hits.iter().any(|f| f.code == code) {
-            failures.push(format!("{code}: bad/ fixture does not trigger it; got {:?}",
-                hits.iter().map(|f| format!("{} {}", f.code, f.message)).collect::<Vec<_>>()));
+            failures.push(format!(
+                "{code}: bad/ fixture does not trigger it; got {:?}",
+                hits.iter()
+                    .map(|f| format!("{} {}", f.code, f.message))
+                    .collect::<Vec<_>>()
+            ));
         }
         let hits = run(&good, code);
         let mine: Vec<_> = hits.iter().filter(|f| f.code == code).collect();
         if !mine.is_empty() {
-            failures.push(format!("{code}: good/ fixture triggers it: {:?}",
-                mine.iter().map(|f| &f.message).collect::<Vec<_>>()));
+            failures.push(format!(
+                "{code}: good/ fixture triggers it: {:?}",
+                mine.iter().map(|f| &f.message).collect::<Vec<_>>()
+            ));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -60,9 +69,21 @@ fn codes_are_unique_and_documented() {
     for r in &rules {
         let m = r.meta();
         let doc = m.explanation();
-        assert!(doc.contains("## What it does"), "{}: no 'What it does'", m.code);
-        assert!(doc.contains("## Why is this bad?"), "{}: no 'Why is this bad?'", m.code);
-        assert!(doc.contains("## Use instead"), "{}: no 'Use instead'", m.code);
+        assert!(
+            doc.contains("## What it does"),
+            "{}: no 'What it does'",
+            m.code
+        );
+        assert!(
+            doc.contains("## Why is this bad?"),
+            "{}: no 'Why is this bad?'",
+            m.code
+        );
+        assert!(
+            doc.contains("## Use instead"),
+            "{}: no 'Use instead'",
+            m.code
+        );
         assert!(!m.summary().is_empty(), "{}: empty summary", m.code);
     }
 }

@@ -135,9 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::SUCCESS
             }
-            None => usage_error(format!(
-                "no rule `{code}` (see `krust check --list-rules`)"
-            )),
+            None => usage_error(format!("no rule `{code}` (see `krust check --list-rules`)")),
         });
     }
 
@@ -145,7 +143,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = if args.path.is_dir() {
         args.path.clone()
     } else {
-        args.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        args.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     };
     let config_result = if args.isolated {
         Ok((Config::default(), None))
@@ -165,7 +166,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.select.is_empty() {
         config.select = args.select.clone();
     }
-    config.extend_select.extend(args.extend_select.iter().cloned());
+    config
+        .extend_select
+        .extend(args.extend_select.iter().cloned());
     config.ignore.extend(args.ignore.iter().cloned());
     config.exclude.extend(args.exclude.iter().cloned());
     if let Some(s) = &args.fail_on {

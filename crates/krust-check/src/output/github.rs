@@ -3,7 +3,9 @@
 use crate::{Report, Severity};
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -31,7 +33,11 @@ pub fn github(report: &Report) -> String {
         if let Some(o) = &f.object {
             msg.push_str(&format!(" [{o}]"));
         }
-        out.push_str(&format!("::{level} {}::{}\n", props.join(","), escape_data(&msg)));
+        out.push_str(&format!(
+            "::{level} {}::{}\n",
+            props.join(","),
+            escape_data(&msg)
+        ));
     }
     out
 }

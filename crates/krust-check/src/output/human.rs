@@ -55,7 +55,9 @@ pub fn human(report: &Report, info: &RunInfo) -> String {
     }
     out.push('\n');
     if n > 0 {
-        out.push_str("Run `krust check --explain CODE` for what a rule checks and how to fix it.\n");
+        out.push_str(
+            "Run `krust check --explain CODE` for what a rule checks and how to fix it.\n",
+        );
     }
     out
 }

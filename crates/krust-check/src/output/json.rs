@@ -7,7 +7,9 @@ use crate::Report;
 
 /// One finding as JSON.
 pub fn finding_json(f: &crate::Finding) -> Value {
-    let name = crate::registry::find_rule(f.code).map(|m| m.name).unwrap_or("");
+    let name = crate::registry::find_rule(f.code)
+        .map(|m| m.name)
+        .unwrap_or("");
     json!({
         "code": f.code,
         "name": name,

@@ -95,8 +95,8 @@ fn kube_bundle(version: &str) -> Result<&'static KubeBundle, BundleError> {
     if let Some(b) = cache.lock().ok().and_then(|c| c.get(version).copied()) {
         return Ok(b);
     }
-    let bytes =
-        kube_bundle_bytes(version).ok_or_else(|| BundleError::UnknownVersion(version.to_string()))?;
+    let bytes = kube_bundle_bytes(version)
+        .ok_or_else(|| BundleError::UnknownVersion(version.to_string()))?;
     let kube = gunzip_json(bytes)?;
     let mut bundle = KubeBundle::default();
     if let Some(k) = kube.get("kinds").and_then(J::as_object) {
@@ -180,8 +180,10 @@ impl SchemaSet {
                 .get_path(&["schema", "openAPIV3Schema"])
                 .map(to_json)
                 .unwrap_or(J::Object(Default::default()));
-            self.repo_crds
-                .insert(format!("{group}/{name}/{kind}").to_ascii_lowercase(), schema);
+            self.repo_crds.insert(
+                format!("{group}/{name}/{kind}").to_ascii_lowercase(),
+                schema,
+            );
         }
     }
 
@@ -199,7 +201,11 @@ impl SchemaSet {
     /// The schema of `apiVersion`/`kind` and where it comes from.
     pub fn lookup(&self, api_version: &str, kind: &str) -> Option<(&J, SchemaSource)> {
         if let Some(def) = self.kube.kinds.get(&format!("{api_version}/{kind}")) {
-            return self.kube.defs.get(def).map(|s| (s, SchemaSource::Kubernetes));
+            return self
+                .kube
+                .defs
+                .get(def)
+                .map(|s| (s, SchemaSource::Kubernetes));
         }
         let key = format!("{api_version}/{kind}").to_ascii_lowercase();
         if let Some(s) = self.repo_crds.get(&key) {

@@ -218,7 +218,10 @@ fn validate_depth(
             let props = s.get("properties").and_then(J::as_object);
             let additional = s.get("additionalProperties");
             let preserve = s.get("x-kubernetes-preserve-unknown-fields") == Some(&J::Bool(true));
-            let embedded = s.get("x-kubernetes-embedded-resource") == Some(&J::Bool(true));
+            // Embedded resources and the root of every object (CRD schemas rarely declare them)
+            // always accept apiVersion/kind/metadata.
+            let embedded =
+                s.get("x-kubernetes-embedded-resource") == Some(&J::Bool(true)) || path.is_empty();
             for (k, child) in m {
                 let len = path.len();
                 if !path.is_empty() {
@@ -277,7 +280,12 @@ fn validate_depth(
         }
         Value::String(st) => {
             if s.get("format").and_then(J::as_str) == Some("byte") && !base64_ok(st) {
-                push(errs, path, "expected base64-encoded data".to_string(), false);
+                push(
+                    errs,
+                    path,
+                    "expected base64-encoded data".to_string(),
+                    false,
+                );
             }
             if let Some(p) = s.get("pattern").and_then(J::as_str) {
                 if !pattern_matches(p, st) {
@@ -292,12 +300,22 @@ fn validate_depth(
             let n = st.chars().count() as u64;
             if let Some(min) = s.get("minLength").and_then(J::as_u64) {
                 if n < min {
-                    push(errs, path, format!("expected at least {min} characters"), false);
+                    push(
+                        errs,
+                        path,
+                        format!("expected at least {min} characters"),
+                        false,
+                    );
                 }
             }
             if let Some(max) = s.get("maxLength").and_then(J::as_u64) {
                 if n > max {
-                    push(errs, path, format!("expected at most {max} characters"), false);
+                    push(
+                        errs,
+                        path,
+                        format!("expected at most {max} characters"),
+                        false,
+                    );
                 }
             }
         }

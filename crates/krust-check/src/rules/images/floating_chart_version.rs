@@ -51,10 +51,14 @@ impl Rule for FloatingChartVersion {
                     let Some(spec) = v.get_path(&["spec", "chart", "spec"]) else {
                         continue;
                     };
-                    let version = spec.get("version").and_then(Value::scalar_text).unwrap_or_default();
+                    let version = spec
+                        .get("version")
+                        .and_then(Value::scalar_text)
+                        .unwrap_or_default();
                     let chart = spec.str_at(&["chart"]).unwrap_or("?");
                     // Charts from a GitRepository/Bucket take the version from Chart.yaml.
-                    let from_helm_repo = spec.str_at(&["sourceRef", "kind"]) == Some("HelmRepository");
+                    let from_helm_repo =
+                        spec.str_at(&["sourceRef", "kind"]) == Some("HelmRepository");
                     if from_helm_repo && super::is_floating_version(&version) {
                         out.push(ctx.field_finding(
                             &Self::META,
@@ -69,8 +73,13 @@ impl Rule for FloatingChartVersion {
                     }
                 }
                 ("HelmChart", "helm.cattle.io") => {
-                    let version = v.get_path(&["spec", "version"]).and_then(Value::scalar_text).unwrap_or_default();
-                    if v.str_at(&["spec", "chartContent"]).is_none() && super::is_floating_version(&version) {
+                    let version = v
+                        .get_path(&["spec", "version"])
+                        .and_then(Value::scalar_text)
+                        .unwrap_or_default();
+                    if v.str_at(&["spec", "chartContent"]).is_none()
+                        && super::is_floating_version(&version)
+                    {
                         out.push(ctx.field_finding(
                             &Self::META,
                             o,
@@ -87,11 +96,20 @@ impl Rule for FloatingChartVersion {
                     if let Some(s) = v.get_path(&["spec", "source"]) {
                         sources.push(("spec.source".into(), s));
                     }
-                    for (i, s) in v.get_path(&["spec", "sources"]).and_then(Value::as_seq).into_iter().flatten().enumerate() {
+                    for (i, s) in v
+                        .get_path(&["spec", "sources"])
+                        .and_then(Value::as_seq)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
                         sources.push((format!("spec.sources[{i}]"), s));
                     }
                     for (path, s) in sources {
-                        let rev = s.get("targetRevision").and_then(Value::scalar_text).unwrap_or_default();
+                        let rev = s
+                            .get("targetRevision")
+                            .and_then(Value::scalar_text)
+                            .unwrap_or_default();
                         let is_chart = s.str_at(&["chart"]).is_some();
                         let floating = if is_chart {
                             super::is_floating_version(&rev)

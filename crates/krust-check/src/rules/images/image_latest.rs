@@ -44,12 +44,18 @@ impl Rule for ImageLatest {
                 }
                 let r = ImageRef::parse(image);
                 if r.is_floating() {
-                    let why = if r.tag.is_none() { "has no tag" } else { "uses `latest`" };
+                    let why = if r.tag.is_none() {
+                        "has no tag"
+                    } else {
+                        "uses `latest`"
+                    };
                     out.push(ctx.field_finding(
                         &Self::META,
                         o,
                         field,
-                        format!("image `{image}` of container `{cname}` {why}; pin a version or digest"),
+                        format!(
+                            "image `{image}` of container `{cname}` {why}; pin a version or digest"
+                        ),
                     ));
                 }
             }

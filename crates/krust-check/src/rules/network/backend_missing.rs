@@ -52,10 +52,26 @@ impl Rule for BackendMissing {
             if let Some(b) = o.value.get_path(&["spec", "defaultBackend", "service"]) {
                 backends.push(("spec.defaultBackend.service".into(), b));
             }
-            for (i, r) in o.value.get_path(&["spec", "rules"]).and_then(Value::as_seq).into_iter().flatten().enumerate() {
-                for (j, p) in r.get_path(&["http", "paths"]).and_then(Value::as_seq).into_iter().flatten().enumerate() {
+            for (i, r) in o
+                .value
+                .get_path(&["spec", "rules"])
+                .and_then(Value::as_seq)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                for (j, p) in r
+                    .get_path(&["http", "paths"])
+                    .and_then(Value::as_seq)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     if let Some(b) = p.get_path(&["backend", "service"]) {
-                        backends.push((format!("spec.rules[{i}].http.paths[{j}].backend.service"), b));
+                        backends.push((
+                            format!("spec.rules[{i}].http.paths[{j}].backend.service"),
+                            b,
+                        ));
                     }
                 }
             }
@@ -66,12 +82,14 @@ impl Rule for BackendMissing {
                     .or_else(|| b.get_path(&["port", "name"]))
                     .unwrap_or(&Value::Null);
                 match super::service_has_port(ctx, &ns, name, port) {
-                    super::PortLookup::NoService if !opaque.contains(&ns) => out.push(ctx.field_finding(
-                        &Self::META,
-                        o,
-                        field,
-                        format!("backend Service `{ns}/{name}` does not exist"),
-                    )),
+                    super::PortLookup::NoService if !opaque.contains(&ns) => {
+                        out.push(ctx.field_finding(
+                            &Self::META,
+                            o,
+                            field,
+                            format!("backend Service `{ns}/{name}` does not exist"),
+                        ))
+                    }
                     super::PortLookup::NoPort => out.push(ctx.field_finding(
                         &Self::META,
                         o,

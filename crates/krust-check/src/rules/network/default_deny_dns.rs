@@ -88,7 +88,13 @@ impl Rule for DefaultDenyDns {
                 policies.iter().any(|p| {
                     super::has_type(&p.value, "Egress")
                         && super::rules(&p.value, "egress").iter().any(|r| {
-                            peer_may_be_dns(r) && super::rule_allows_port(r, 53, &["dns", "dns-tcp", "domain"], proto)
+                            peer_may_be_dns(r)
+                                && super::rule_allows_port(
+                                    r,
+                                    53,
+                                    &["dns", "dns-tcp", "domain"],
+                                    proto,
+                                )
                         })
                 })
             };

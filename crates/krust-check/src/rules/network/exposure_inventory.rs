@@ -53,19 +53,31 @@ impl Rule for ExposureInventory {
                         .into_iter()
                         .flatten()
                         .map(|p| {
-                            let port = p.get("port").and_then(Value::scalar_text).unwrap_or_default();
+                            let port = p
+                                .get("port")
+                                .and_then(Value::scalar_text)
+                                .unwrap_or_default();
                             match p.get("nodePort").and_then(Value::scalar_text) {
                                 Some(np) => format!("{port}→node:{np}"),
                                 None => port,
                             }
                         })
                         .collect();
-                    out.push(ctx.finding(&Self::META, o, format!("{ty} Service exposes {}", ports.join(", "))));
+                    out.push(ctx.finding(
+                        &Self::META,
+                        o,
+                        format!("{ty} Service exposes {}", ports.join(", ")),
+                    ));
                 }
             }
             if let Some((spec, base)) = util::pod_spec(v) {
                 if spec.get("hostNetwork") == Some(&Value::Bool(true)) {
-                    out.push(ctx.field_finding(&Self::META, o, format!("{base}.hostNetwork"), "pod uses the host network"));
+                    out.push(ctx.field_finding(
+                        &Self::META,
+                        o,
+                        format!("{base}.hostNetwork"),
+                        "pod uses the host network",
+                    ));
                 }
                 for (list, i, c) in util::containers(spec) {
                     for p in c.get("ports").and_then(Value::as_seq).into_iter().flatten() {
@@ -74,7 +86,10 @@ impl Rule for ExposureInventory {
                                 &Self::META,
                                 o,
                                 format!("{base}.{list}[{i}].ports"),
-                                format!("container `{}` binds host port {hp}", c.str_at(&["name"]).unwrap_or("?")),
+                                format!(
+                                    "container `{}` binds host port {hp}",
+                                    c.str_at(&["name"]).unwrap_or("?")
+                                ),
                             ));
                         }
                     }

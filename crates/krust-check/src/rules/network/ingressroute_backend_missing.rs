@@ -51,27 +51,48 @@ impl Rule for IngressRouteBackendMissing {
                     continue;
                 }
                 let own_ns = ctx.effective_namespace(o);
-                for (i, r) in o.value.get_path(&["spec", "routes"]).and_then(Value::as_seq).into_iter().flatten().enumerate() {
-                    for (j, s) in r.get("services").and_then(Value::as_seq).into_iter().flatten().enumerate() {
+                for (i, r) in o
+                    .value
+                    .get_path(&["spec", "routes"])
+                    .and_then(Value::as_seq)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    for (j, s) in r
+                        .get("services")
+                        .and_then(Value::as_seq)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
                         if s.str_at(&["kind"]).is_some_and(|k| k != "Service") {
                             continue;
                         }
                         let name = s.str_at(&["name"]).unwrap_or("");
-                        let ns = s.str_at(&["namespace"]).map(str::to_string).unwrap_or_else(|| own_ns.clone());
+                        let ns = s
+                            .str_at(&["namespace"])
+                            .map(str::to_string)
+                            .unwrap_or_else(|| own_ns.clone());
                         let port = s.get("port").unwrap_or(&Value::Null);
                         let field = format!("spec.routes[{i}].services[{j}]");
                         match super::service_has_port(ctx, &ns, name, port) {
-                            super::PortLookup::NoService if !opaque.contains(&ns) => out.push(ctx.field_finding(
-                                &Self::META,
-                                o,
-                                field,
-                                format!("service `{ns}/{name}` does not exist"),
-                            )),
+                            super::PortLookup::NoService if !opaque.contains(&ns) => {
+                                out.push(ctx.field_finding(
+                                    &Self::META,
+                                    o,
+                                    field,
+                                    format!("service `{ns}/{name}` does not exist"),
+                                ))
+                            }
                             super::PortLookup::NoPort => out.push(ctx.field_finding(
                                 &Self::META,
                                 o,
                                 field,
-                                format!("service `{ns}/{name}` has no port {}", port.scalar_text().unwrap_or_default()),
+                                format!(
+                                    "service `{ns}/{name}` has no port {}",
+                                    port.scalar_text().unwrap_or_default()
+                                ),
                             )),
                             _ => {}
                         }

@@ -49,14 +49,17 @@ impl Rule for LinkerdPort {
             }
             let ns = util::name(&ns_obj.value);
             let policies = super::policies_in(ctx, ns);
-            let Some(deny) = policies.iter().find(|p| super::is_default_deny(&p.value, "Ingress")) else {
+            let Some(deny) = policies
+                .iter()
+                .find(|p| super::is_default_deny(&p.value, "Ingress"))
+            else {
                 continue;
             };
             let allowed = policies.iter().any(|p| {
                 super::has_type(&p.value, "Ingress")
-                    && super::rules(&p.value, "ingress")
-                        .iter()
-                        .any(|r: &Value| super::rule_allows_port(r, 4143, &["linkerd-proxy"], "TCP"))
+                    && super::rules(&p.value, "ingress").iter().any(|r: &Value| {
+                        super::rule_allows_port(r, 4143, &["linkerd-proxy"], "TCP")
+                    })
             });
             if !allowed {
                 out.push(ctx.finding(

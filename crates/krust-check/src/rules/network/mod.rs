@@ -47,8 +47,12 @@ pub fn selects_all(sel: Option<&Value>) -> bool {
     match sel {
         None | Some(Value::Null) => true,
         Some(v) => {
-            v.get("matchLabels").and_then(Value::as_map).is_none_or(|m| m.is_empty())
-                && v.get("matchExpressions").and_then(Value::as_seq).is_none_or(|m| m.is_empty())
+            v.get("matchLabels")
+                .and_then(Value::as_map)
+                .is_none_or(|m| m.is_empty())
+                && v.get("matchExpressions")
+                    .and_then(Value::as_seq)
+                    .is_none_or(|m| m.is_empty())
         }
     }
 }
@@ -56,7 +60,10 @@ pub fn selects_all(sel: Option<&Value>) -> bool {
 /// Whether the policy declares the direction (`Ingress`/`Egress`) in `policyTypes` (or, when
 /// absent, has rules for it; Ingress is always implied).
 pub fn has_type(np: &Value, dir: &str) -> bool {
-    match np.get_path(&["spec", "policyTypes"]).and_then(Value::as_seq) {
+    match np
+        .get_path(&["spec", "policyTypes"])
+        .and_then(Value::as_seq)
+    {
         Some(types) => types.iter().any(|t| t.as_str() == Some(dir)),
         None => dir == "Ingress" || np.get_path(&["spec", "egress"]).is_some(),
     }
@@ -73,7 +80,9 @@ pub fn rules<'a>(np: &'a Value, key: &str) -> &'a [Value] {
 /// A policy that selects every pod, declares `dir` and has no rule for it: default deny.
 pub fn is_default_deny(np: &Value, dir: &str) -> bool {
     let key = if dir == "Egress" { "egress" } else { "ingress" };
-    selects_all(np.get_path(&["spec", "podSelector"])) && has_type(np, dir) && rules(np, key).is_empty()
+    selects_all(np.get_path(&["spec", "podSelector"]))
+        && has_type(np, dir)
+        && rules(np, key).is_empty()
 }
 
 /// Whether a rule's `ports` allow `port`/`proto` (a rule without ports allows every port).
@@ -107,7 +116,10 @@ pub fn rule_allows_port(rule: &Value, port: i64, names: &[&str], proto: &str) ->
 /// The NetworkPolicies of a namespace.
 pub fn policies_in<'a>(ctx: &'a Context<'a>, ns: &str) -> Vec<&'a CheckedObject> {
     ctx.of_kind("NetworkPolicy")
-        .filter(|o| util::group(util::api_version(&o.value)) == "networking.k8s.io" && ctx.effective_namespace(o) == ns)
+        .filter(|o| {
+            util::group(util::api_version(&o.value)) == "networking.k8s.io"
+                && ctx.effective_namespace(o) == ns
+        })
         .collect()
 }
 
@@ -125,11 +137,19 @@ pub enum PortLookup {
 /// Looks up a Service port by number or name.
 pub fn service_has_port(ctx: &Context<'_>, ns: &str, name: &str, port: &Value) -> PortLookup {
     let svcs = ctx.find("Service", ns, name);
-    let Some(svc) = svcs.first() else { return PortLookup::NoService };
-    let ports = svc.value.get_path(&["spec", "ports"]).and_then(Value::as_seq);
+    let Some(svc) = svcs.first() else {
+        return PortLookup::NoService;
+    };
+    let ports = svc
+        .value
+        .get_path(&["spec", "ports"])
+        .and_then(Value::as_seq);
     let found = ports.into_iter().flatten().any(|p| match port {
         Value::Int(n) => p.get("port") == Some(&Value::Int(*n)),
-        Value::String(s) => p.str_at(&["name"]) == Some(s.as_str()) || p.get("port").and_then(Value::scalar_text).as_deref() == Some(s.as_str()),
+        Value::String(s) => {
+            p.str_at(&["name"]) == Some(s.as_str())
+                || p.get("port").and_then(Value::scalar_text).as_deref() == Some(s.as_str())
+        }
         Value::Null => true,
         _ => false,
     });

@@ -49,7 +49,10 @@ impl Rule for PolicySelectsNothing {
                 continue;
             }
             let Some(sel) = sel else { continue };
-            if !super::pods_in(ctx, &ns).iter().any(|l| util::label_selector_matches(sel, *l)) {
+            if !super::pods_in(ctx, &ns)
+                .iter()
+                .any(|l| util::label_selector_matches(sel, *l))
+            {
                 out.push(ctx.finding(
                     &Self::META,
                     o,

@@ -42,7 +42,11 @@ impl Rule for ServiceSelectsNothing {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let opaque = super::opaque_namespaces(ctx);
         for o in ctx.of_kind("Service") {
-            let Some(sel) = o.value.get_path(&["spec", "selector"]).and_then(Value::as_map) else {
+            let Some(sel) = o
+                .value
+                .get_path(&["spec", "selector"])
+                .and_then(Value::as_map)
+            else {
                 continue;
             };
             if sel.is_empty() || o.value.str_at(&["spec", "type"]) == Some("ExternalName") {
@@ -52,7 +56,10 @@ impl Rule for ServiceSelectsNothing {
             if opaque.contains(&ns) {
                 continue;
             }
-            if !super::pods_in(ctx, &ns).iter().any(|l| util::map_selects(sel, *l)) {
+            if !super::pods_in(ctx, &ns)
+                .iter()
+                .any(|l| util::map_selects(sel, *l))
+            {
                 let shown: Vec<String> = sel
                     .iter()
                     .map(|(k, v)| format!("{k}={}", v.scalar_text().unwrap_or_default()))
@@ -60,7 +67,10 @@ impl Rule for ServiceSelectsNothing {
                 out.push(ctx.finding(
                     &Self::META,
                     o,
-                    format!("selector {} matches no workload in namespace `{ns}`", shown.join(",")),
+                    format!(
+                        "selector {} matches no workload in namespace `{ns}`",
+                        shown.join(",")
+                    ),
                 ));
             }
         }

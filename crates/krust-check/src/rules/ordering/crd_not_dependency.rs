@@ -48,7 +48,11 @@ impl Rule for CrdNotDependency {
         for o in ctx.of_kind("CustomResourceDefinition") {
             if let Some(origin) = &o.origin {
                 let group = o.value.str_at(&["spec", "group"]).unwrap_or("").to_string();
-                let kind = o.value.str_at(&["spec", "names", "kind"]).unwrap_or("").to_string();
+                let kind = o
+                    .value
+                    .str_at(&["spec", "names", "kind"])
+                    .unwrap_or("")
+                    .to_string();
                 crds.insert((group, kind), origin.clone());
             }
         }

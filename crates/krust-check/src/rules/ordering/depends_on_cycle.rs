@@ -78,13 +78,18 @@ impl Rule for DependsOnCycle {
                 out.push(ctx.finding(
                     &Self::META,
                     k.object,
-                    format!("dependsOn cycle between Kustomizations {}", comp.join(" → ")),
+                    format!(
+                        "dependsOn cycle between Kustomizations {}",
+                        comp.join(" → ")
+                    ),
                 ));
             }
         }
         let hrs = super::helm_releases(ctx);
-        let graph: BTreeMap<String, Vec<String>> =
-            hrs.iter().map(|(id, _, d)| (id.clone(), d.clone())).collect();
+        let graph: BTreeMap<String, Vec<String>> = hrs
+            .iter()
+            .map(|(id, _, d)| (id.clone(), d.clone()))
+            .collect();
         for comp in cycles(&graph) {
             if let Some((_, o, _)) = hrs.iter().find(|(id, _, _)| *id == comp[0]) {
                 out.push(ctx.finding(

@@ -46,7 +46,9 @@ impl Rule for DependsOnMissing {
                     out.push(ctx.finding(
                         &Self::META,
                         k.object,
-                        format!("dependsOn Kustomization {d}, which the repository does not define"),
+                        format!(
+                            "dependsOn Kustomization {d}, which the repository does not define"
+                        ),
                     ));
                 }
             }

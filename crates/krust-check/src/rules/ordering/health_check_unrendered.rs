@@ -47,7 +47,11 @@ impl Rule for HealthCheckUnrendered {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for k in ctx.flux_kustomizations() {
-            let checks = k.object.value.get_path(&["spec", "healthChecks"]).and_then(Value::as_seq);
+            let checks = k
+                .object
+                .value
+                .get_path(&["spec", "healthChecks"])
+                .and_then(Value::as_seq);
             let Some(checks) = checks else { continue };
             // Objects this Kustomization renders (those attributed to it).
             let rendered: Vec<_> = ctx
@@ -66,15 +70,21 @@ impl Rule for HealthCheckUnrendered {
                 let found = rendered.iter().any(|o| {
                     util::kind(&o.value) == kind
                         && util::name(&o.value) == name
-                        && (ns.is_empty() || ctx.effective_namespace(o) == ns || util::is_cluster_scoped(kind))
+                        && (ns.is_empty()
+                            || ctx.effective_namespace(o) == ns
+                            || util::is_cluster_scoped(kind))
                 });
                 if !found {
                     let similar = rendered
                         .iter()
-                        .filter(|o| util::kind(&o.value) == kind && util::name(&o.value).contains(name))
+                        .filter(|o| {
+                            util::kind(&o.value) == kind && util::name(&o.value).contains(name)
+                        })
                         .map(|o| util::name(&o.value).to_string())
                         .next();
-                    let hint = similar.map(|s| format!(" (rendered: {kind}/{s})")).unwrap_or_default();
+                    let hint = similar
+                        .map(|s| format!(" (rendered: {kind}/{s})"))
+                        .unwrap_or_default();
                     out.push(ctx.field_finding(
                         &Self::META,
                         k.object,

@@ -35,7 +35,13 @@ declare_rule! {
     }
 }
 
-const BUILTIN: [&str; 5] = ["default", "kube-system", "kube-public", "kube-node-lease", "flux-system"];
+const BUILTIN: [&str; 5] = [
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "flux-system",
+];
 
 impl Rule for NamespaceMissing {
     fn meta(&self) -> &'static RuleMeta {
@@ -47,10 +53,14 @@ impl Rule for NamespaceMissing {
         // namespace → origins creating it (None: created outside any Kustomization).
         let mut created: HashMap<String, Vec<Option<String>>> = HashMap::new();
         for o in ctx.of_kind("Namespace") {
-            created.entry(util::name(&o.value).to_string()).or_default().push(o.origin.clone());
+            created
+                .entry(util::name(&o.value).to_string())
+                .or_default()
+                .push(o.origin.clone());
         }
         for o in ctx.of_kind("HelmRelease") {
-            if o.value.get_path(&["spec", "install", "createNamespace"]) == Some(&Value::Bool(true)) {
+            if o.value.get_path(&["spec", "install", "createNamespace"]) == Some(&Value::Bool(true))
+            {
                 let ns = o
                     .value
                     .str_at(&["spec", "targetNamespace"])
@@ -60,8 +70,15 @@ impl Rule for NamespaceMissing {
             }
         }
         for o in ctx.of_kind("Application") {
-            let opts = o.value.get_path(&["spec", "syncPolicy", "syncOptions"]).and_then(Value::as_seq);
-            if opts.into_iter().flatten().any(|s| s.as_str() == Some("CreateNamespace=true")) {
+            let opts = o
+                .value
+                .get_path(&["spec", "syncPolicy", "syncOptions"])
+                .and_then(Value::as_seq);
+            if opts
+                .into_iter()
+                .flatten()
+                .any(|s| s.as_str() == Some("CreateNamespace=true"))
+            {
                 if let Some(ns) = o.value.str_at(&["spec", "destination", "namespace"]) {
                     created.entry(ns.to_string()).or_default().push(None);
                 }

@@ -55,13 +55,19 @@ impl Rule for RequiredLabels {
             } else {
                 None
             };
-            let missing: Vec<&str> = labels
+            let check_tmpl = is_workload && kind != "Pod";
+            let missing: Vec<String> = labels
                 .iter()
-                .filter(|l| {
-                    util::label(&o.value, l).is_none()
-                        || (is_workload && kind != "Pod" && tmpl.and_then(|t| t.get(l.as_str())).is_none())
+                .filter_map(|l| {
+                    let on_obj = util::label(&o.value, l).is_some();
+                    let on_tmpl = !check_tmpl || tmpl.and_then(|t| t.get(l.as_str())).is_some();
+                    match (on_obj, on_tmpl) {
+                        (true, true) => None,
+                        (false, true) => Some(l.clone()),
+                        (true, false) => Some(format!("{l} (on the pod template)")),
+                        (false, false) => Some(format!("{l} (on the object and its pod template)")),
+                    }
                 })
-                .map(String::as_str)
                 .collect();
             if !missing.is_empty() {
                 out.push(ctx.finding(

@@ -59,11 +59,11 @@ fn scan(
         if super::has_private_key(s) {
             hits.push((p.to_string(), "contains a private key".into()));
         } else if super::is_credential_name(key) && super::is_credential_value(s) {
-            hits.push((p.to_string(), format!("`{key}` holds a plain-text credential")));
+            hits.push((p.to_string(), "holds a plain-text credential".to_string()));
         }
     });
     for (p, what) in hits {
-        out.push(ctx.field_finding(meta, o, p.clone(), format!("{p} {what}")));
+        out.push(ctx.field_finding(meta, o, p.clone(), format!("`{p}` {what}")));
     }
 }
 
@@ -97,7 +97,14 @@ impl Rule for CredentialValue {
                 }
                 ("Application", "argoproj.io") => {
                     if let Some(values) = v.get_path(&["spec", "source", "helm", "valuesObject"]) {
-                        scan(ctx, &Self::META, o, values, "spec.source.helm.valuesObject", out);
+                        scan(
+                            ctx,
+                            &Self::META,
+                            o,
+                            values,
+                            "spec.source.helm.valuesObject",
+                            out,
+                        );
                     }
                     if let Some(text) = v.str_at(&["spec", "source", "helm", "values"]) {
                         if let Ok(values) = krust_yaml::parse_one(text) {

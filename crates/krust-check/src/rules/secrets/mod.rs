@@ -43,9 +43,27 @@ pub fn is_credential_name(key: &str) -> bool {
         return false;
     }
     let refs = [
-        "existing", "secretname", "secret_name", "secretref", "secret_ref", "keyref", "key_ref",
-        "secrets", "file", "path", "passwordkey", "password_key", "tokenkey", "usersecret",
-        "secretkeyref", "enabled", "length", "policy", "ttl", "expir", "name",
+        "existing",
+        "secretname",
+        "secret_name",
+        "secretref",
+        "secret_ref",
+        "keyref",
+        "key_ref",
+        "secrets",
+        "file",
+        "path",
+        "passwordkey",
+        "password_key",
+        "tokenkey",
+        "usersecret",
+        "secretkeyref",
+        "enabled",
+        "length",
+        "policy",
+        "ttl",
+        "expir",
+        "name",
     ];
     !refs.iter().any(|r| k.contains(r) && k != "secret_key")
 }
@@ -58,8 +76,10 @@ pub fn is_credential_value(s: &str) -> bool {
         return false;
     }
     let lower = t.to_ascii_lowercase();
-    !matches!(lower.as_str(), "true" | "false" | "null" | "none" | "required" | "optional")
-        && !t.starts_with('/')
+    !matches!(
+        lower.as_str(),
+        "true" | "false" | "null" | "none" | "required" | "optional"
+    ) && !t.starts_with('/')
         && !t.starts_with("{{")
         && !t.starts_with("$(")
 }

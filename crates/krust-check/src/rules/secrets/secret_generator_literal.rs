@@ -45,8 +45,10 @@ impl Rule for SecretGeneratorLiteral {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for f in &ctx.input.files {
             let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization")
-            {
+            if !matches!(
+                name,
+                "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+            ) {
                 continue;
             }
             let dir = f.path.parent().unwrap_or(Path::new(""));

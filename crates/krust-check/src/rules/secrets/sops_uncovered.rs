@@ -60,14 +60,20 @@ impl Rule for SopsUncovered {
                 continue;
             };
             let dir = cfg.path.parent().unwrap_or(std::path::Path::new(""));
-            let rel = f.path.strip_prefix(dir).unwrap_or(&f.path).to_string_lossy();
+            let rel = f
+                .path
+                .strip_prefix(dir)
+                .unwrap_or(&f.path)
+                .to_string_lossy();
             let Some(doc) = cfg.documents.first() else {
                 continue;
             };
-            let covered = super::creation_rules(&doc.value).iter().any(|(_, re)| match re {
-                None => true,
-                Some(re) => regex::Regex::new(re).is_ok_and(|rx| rx.is_match(&rel)),
-            });
+            let covered = super::creation_rules(&doc.value)
+                .iter()
+                .any(|(_, re)| match re {
+                    None => true,
+                    Some(re) => regex::Regex::new(re).is_ok_and(|rx| rx.is_match(&rel)),
+                });
             if !covered {
                 out.push(ctx.file_finding(
                     &Self::META,

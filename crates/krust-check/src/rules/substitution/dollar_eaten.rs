@@ -43,13 +43,17 @@ impl Rule for DollarEaten {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for (_, o) in ctx.objects() {
-            let Some(ks) = super::substituting_ks(ctx, o) else { continue };
+            let Some(ks) = super::substituting_ks(ctx, o) else {
+                continue;
+            };
             let mut path = String::new();
             let mut hits = Vec::new();
             util::walk_strings(&o.value, &mut path, &mut |p, s| {
                 for d in super::dollars(s) {
                     let flux_like = !d.name.is_empty()
-                        && d.name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                        && d.name
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
                     if !flux_like {
                         hits.push((p.to_string(), d.text.clone()));
                     }

@@ -36,7 +36,11 @@ pub fn dollars(s: &str) -> Vec<Dollar> {
         if b.get(i + 1) == Some(&b'$') {
             // `$${` is the documented escape; a bare `$$` is eaten too (becomes `$`).
             if b.get(i + 2) != Some(&b'{') {
-                out.push(Dollar { text: "$$".into(), name: String::new(), has_default: false });
+                out.push(Dollar {
+                    text: "$$".into(),
+                    name: String::new(),
+                    has_default: false,
+                });
             }
             i += 2;
             if b.get(i) == Some(&b'{') {
@@ -73,11 +77,16 @@ pub fn dollars(s: &str) -> Vec<Dollar> {
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             let rest = &inner[name.len().min(inner.len())..];
-            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
             out.push(Dollar {
                 text,
                 name: if valid { name } else { String::new() },
-                has_default: rest.starts_with(":-") || rest.starts_with(":=") || rest.starts_with('='),
+                has_default: rest.starts_with(":-")
+                    || rest.starts_with(":=")
+                    || rest.starts_with('='),
             });
             i = end;
             continue;

@@ -66,7 +66,9 @@ impl Rule for SubstituteFromMissing {
                         &Self::META,
                         k.object,
                         format!("spec.postBuild.substituteFrom[{i}]"),
-                        format!("substituteFrom {kind} {ns}/{name} is not defined in the repository"),
+                        format!(
+                            "substituteFrom {kind} {ns}/{name} is not defined in the repository"
+                        ),
                     ));
                 }
             }

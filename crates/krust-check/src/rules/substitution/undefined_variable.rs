@@ -42,7 +42,9 @@ impl Rule for UndefinedVariable {
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let mut cache = std::collections::HashMap::new();
         for (_, o) in ctx.objects() {
-            let Some(ks) = super::substituting_ks(ctx, o) else { continue };
+            let Some(ks) = super::substituting_ks(ctx, o) else {
+                continue;
+            };
             let (vars, complete) = cache
                 .entry(ks.id.clone())
                 .or_insert_with(|| super::provided_vars(ctx, ks))
@@ -55,7 +57,9 @@ impl Rule for UndefinedVariable {
             util::walk_strings(&o.value, &mut path, &mut |p, s| {
                 for d in super::dollars(s) {
                     let flux_like = !d.name.is_empty()
-                        && d.name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                        && d.name
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
                     if flux_like && !d.has_default && !vars.contains(&d.name) {
                         hits.push((p.to_string(), d.name.clone()));
                     }
