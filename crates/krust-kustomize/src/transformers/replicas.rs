@@ -89,7 +89,8 @@ mod tests {
     use crate::transformers::conformance_tests::{res_map, yaml_of};
     use crate::transformers::TransformerConfig;
 
-    // kubectl.1.33 kustomize, replicas: [{name: d, count: 3}]: spec.replicas is created.
+    // kubectl.1.33 kustomize, replicas: [{name: d, count: 3}]: spec.replicas is created; an
+    // unknown name gives exactly this error text.
     #[test]
     fn sets_and_creates_replicas() {
         let mut m = res_map(
@@ -115,8 +116,8 @@ mod tests {
             &c.replicas,
         )
         .unwrap_err();
-        assert!(err.to_string().contains(
-            "resource with name nope does not match a config with the following GVK [Deployment.[noVer].[noGrp]"
+        assert!(err.to_string() == (
+            "resource with name nope does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]"
         ), "{err}");
     }
 }
