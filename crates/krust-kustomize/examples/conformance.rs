@@ -38,7 +38,9 @@ fn main() -> ExitCode {
         }
     }
     let Some(corpus) = corpus else {
-        eprintln!("usage: conformance CORPUS_DIR [--report FILE] [--baseline FILE] [--filter S] [-v]");
+        eprintln!(
+            "usage: conformance CORPUS_DIR [--report FILE] [--baseline FILE] [--filter S] [-v]"
+        );
         return ExitCode::from(2);
     };
     let mut cases: Vec<PathBuf> = match std::fs::read_dir(&corpus) {
@@ -54,7 +56,11 @@ fn main() -> ExitCode {
     cases.sort();
     let mut outcomes = Vec::new();
     for case in &cases {
-        let name = case.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = case
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         if !filter.is_empty() && !name.contains(&filter) {
             continue;
         }
@@ -65,12 +71,22 @@ fn main() -> ExitCode {
         outcomes.push(o);
     }
     let out_total = outcomes.iter().filter(|o| !o.expect_error).count();
-    let out_pass = outcomes.iter().filter(|o| !o.expect_error && o.passed).count();
+    let out_pass = outcomes
+        .iter()
+        .filter(|o| !o.expect_error && o.passed)
+        .count();
     let err_total = outcomes.iter().filter(|o| o.expect_error).count();
-    let err_pass = outcomes.iter().filter(|o| o.expect_error && o.passed).count();
+    let err_pass = outcomes
+        .iter()
+        .filter(|o| o.expect_error && o.passed)
+        .count();
     let passed = out_pass + err_pass;
     let failed = outcomes.len() - passed;
-    let failing: Vec<&str> = outcomes.iter().filter(|o| !o.passed).map(|o| o.name.as_str()).collect();
+    let failing: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| !o.passed)
+        .map(|o| o.name.as_str())
+        .collect();
     if !failing.is_empty() {
         println!("failing cases:");
         for o in outcomes.iter().filter(|o| !o.passed) {
@@ -106,12 +122,19 @@ fn main() -> ExitCode {
             .ok()
             .and_then(|t| {
                 t.lines()
-                    .find_map(|l| l.trim().strip_prefix("kustomize:").map(|v| v.trim().to_string()))
+                    .find_map(|l| {
+                        l.trim()
+                            .strip_prefix("kustomize:")
+                            .map(|v| v.trim().to_string())
+                    })
                     .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
             })
             .unwrap_or(0);
         if filter.is_empty() && passed < want {
-            eprintln!("REGRESSION: {passed} passed, baseline is {want} ({})", b.display());
+            eprintln!(
+                "REGRESSION: {passed} passed, baseline is {want} ({})",
+                b.display()
+            );
             return ExitCode::from(1);
         }
     }
@@ -199,7 +222,10 @@ fn run_case(case: &Path, name: &str) -> Outcome {
                         _ => false,
                     };
                     if !ok {
-                        return fail(true, format!("error mismatch: want {line}\n got: {}", e.message));
+                        return fail(
+                            true,
+                            format!("error mismatch: want {line}\n got: {}", e.message),
+                        );
                     }
                 }
                 Outcome {
@@ -220,7 +246,10 @@ fn run_case(case: &Path, name: &str) -> Outcome {
                 passed: true,
                 detail: String::new(),
             },
-            Ok(got) => fail(false, format!("output differs:\n{}", first_diff(&want, &got))),
+            Ok(got) => fail(
+                false,
+                format!("output differs:\n{}", first_diff(&want, &got)),
+            ),
         }
     }
 }

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use krust_yaml::Value;
 
 use crate::builtins;
-use crate::plugins;
 use crate::error::{Error, ErrorKind, Result};
 use crate::generators::{self, Behavior, GeneratorKind};
 use crate::hash;
@@ -29,6 +28,7 @@ use crate::kustomization::{KustKind, Kustomization, KUSTOMIZATION_FILE_NAMES};
 use crate::loader::{LoadRestrictor, Loader, Workspace};
 use crate::openapi;
 use crate::patch::MergeSchema;
+use crate::plugins;
 use crate::resource::{Origin, ResMap, Resource};
 use crate::sort;
 use crate::vars::VarSet;
@@ -74,9 +74,16 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
             }
         }
     }
-    if options.add_managed_by_label || target.kust.build_metadata.iter().any(|b| b == "managedByLabel")
+    if options.add_managed_by_label
+        || target
+            .kust
+            .build_metadata
+            .iter()
+            .any(|b| b == "managedByLabel")
     {
-        return Err(Error::unsupported("the managed-by label (buildMetadata: [managedByLabel])"));
+        return Err(Error::unsupported(
+            "the managed-by label (buildMetadata: [managedByLabel])",
+        ));
     }
     for b in &target.kust.build_metadata {
         match b.as_str() {
@@ -201,7 +208,10 @@ impl Accumulator {
                     _ => {
                         return Err(Error::new(
                             ErrorKind::Generator,
-                            format!("id {} exists; behavior must be merge or replace", go_id(&id)),
+                            format!(
+                                "id {} exists; behavior must be merge or replace",
+                                go_id(&id)
+                            ),
                         ))
                     }
                 }
@@ -238,7 +248,11 @@ fn copy_merge_metadata(res: &mut Resource, old: &Resource) {
             .and_then(Value::as_map)
             .cloned()
             .unwrap_or_default();
-        if let Some(mine) = res.value.get_path(&["metadata", field]).and_then(Value::as_map) {
+        if let Some(mine) = res
+            .value
+            .get_path(&["metadata", field])
+            .and_then(Value::as_map)
+        {
             for (k, v) in mine {
                 merged.insert(k.clone(), v.clone());
             }
@@ -265,7 +279,11 @@ fn copy_merge_metadata(res: &mut Resource, old: &Resource) {
 }
 
 fn merge_string_map(into: &mut Value, from: &Value, field: &str) {
-    let mut merged = from.get(field).and_then(Value::as_map).cloned().unwrap_or_default();
+    let mut merged = from
+        .get(field)
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
     if let Some(mine) = into.get(field).and_then(Value::as_map) {
         for (k, v) in mine {
             merged.insert(k.clone(), v.clone());
@@ -333,7 +351,10 @@ impl<'w> Target<'w> {
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::new(
                 ErrorKind::InvalidKustomization,
-                format!("invalid Kustomization: '{}' is not UTF-8 text", path.display()),
+                format!(
+                    "invalid Kustomization: '{}' is not UTF-8 text",
+                    path.display()
+                ),
             )
             .at(&path)
         })?;
@@ -392,17 +413,20 @@ impl<'w> Target<'w> {
     fn make_customized(&self) -> Result<ResMap> {
         let mut ra = self.accumulate(Accumulator::default())?;
         self.add_hash_suffixes(&mut ra);
-        let tc = builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
-        builtins::fix_name_references(&mut ra.resources, &tc).map_err(|e| e.at(self.kust_path()))?;
+        let tc =
+            builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
+        builtins::fix_name_references(&mut ra.resources, &tc)
+            .map_err(|e| e.at(self.kust_path()))?;
         if !ra.vars.is_empty() {
-            crate::vars::resolve_vars(&mut ra.resources, &ra.vars, &tc.var_reference)
-                .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()).at(self.kust_path()))?;
+            crate::vars::resolve_vars(&mut ra.resources, &ra.vars, &tc.var_reference).map_err(
+                |e| Error::new(ErrorKind::Transform, e.to_string()).at(self.kust_path()),
+            )?;
         }
         // Drop objects marked `config.kubernetes.io/local-config` (unless "false").
         ra.resources.retain(|r| {
-            !r.annotations()
+            r.annotations()
                 .and_then(|a| a.get("config.kubernetes.io/local-config"))
-                .is_some_and(|v| v.scalar_text().as_deref() != Some("false"))
+                .is_none_or(|v| v.scalar_text().as_deref() == Some("false"))
         });
         Ok(ra.resources)
     }
@@ -439,16 +463,19 @@ impl<'w> Target<'w> {
             }
         }
         for c in &self.kust.crds {
-            let docs = self.ldr.load_documents(c).map_err(|e| {
-                e.wrap(format!("loading CRDs [{}]", self.kust.crds.join(" ")))
-            })?;
+            let docs = self
+                .ldr
+                .load_documents(c)
+                .map_err(|e| e.wrap(format!("loading CRDs [{}]", self.kust.crds.join(" "))))?;
             match docs.as_ref() {
                 Ok(docs) => ra.crds.extend(docs.iter().map(|d| d.value.clone())),
                 Err(e) => return Err(malformed(e, &self.ldr.resolve(c))),
             }
         }
         if !self.kust.crds.is_empty() {
-            return Err(Error::unsupported("crds: (field specs from CRD schemas)").at(self.kust_path()));
+            return Err(
+                Error::unsupported("crds: (field specs from CRD schemas)").at(self.kust_path())
+            );
         }
         self.run_generators(&mut ra)?;
         let mut ra = self
@@ -460,11 +487,12 @@ impl<'w> Target<'w> {
         }
         if !self.kust.vars.is_empty() {
             let merging = || format!("merging vars {}", describe_vars(&self.kust.vars));
-            let vars = crate::vars::parse_vars(&Value::Seq(self.kust.vars.clone())).map_err(|e| {
-                Error::new(ErrorKind::InvalidKustomization, e.to_string())
-                    .wrap(merging())
-                    .at(self.kust_path())
-            })?;
+            let vars =
+                crate::vars::parse_vars(&Value::Seq(self.kust.vars.clone())).map_err(|e| {
+                    Error::new(ErrorKind::InvalidKustomization, e.to_string())
+                        .wrap(merging())
+                        .at(self.kust_path())
+                })?;
             ra.vars.merge_vars(&ra.resources, &vars).map_err(|e| {
                 Error::new(ErrorKind::Transform, e.to_string())
                     .wrap(merging())
@@ -735,7 +763,8 @@ impl<'w> Target<'w> {
 
     /// The builtin transformers in kustomize's order, then `transformers:`.
     fn run_transformers(&self, ra: &mut Accumulator) -> Result<()> {
-        let tc = builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
+        let tc =
+            builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
         let custom = self.state.schema.borrow().clone();
         let schema: &MergeSchema = custom.as_deref().unwrap_or_else(|| MergeSchema::builtin());
         builtins::run(&self.kust, &self.ldr, &mut ra.resources, &tc, schema)
@@ -777,7 +806,10 @@ impl Error {
     /// kustomize formats some wrapped errors with `%q`: the part after the prefix is quoted.
     fn quote_rest(mut self) -> Error {
         if let Some((prefix, rest)) = self.message.split_once(": ") {
-            self.message = format!("{prefix}: \"{}\"", rest.replace('\\', "\\\\").replace('"', "\\\""));
+            self.message = format!(
+                "{prefix}: \"{}\"",
+                rest.replace('\\', "\\\\").replace('"', "\\\"")
+            );
         }
         self
     }

@@ -56,7 +56,10 @@ pub(crate) fn parse_labels_entry(v: &Value) -> Result<LabelsEntry> {
         match k.as_str() {
             "pairs" => {
                 if let Some(pm) = val.as_map() {
-                    e.pairs = pm.iter().map(|(k, v)| (k.clone(), scalar_string(v))).collect();
+                    e.pairs = pm
+                        .iter()
+                        .map(|(k, v)| (k.clone(), scalar_string(v)))
+                        .collect();
                 }
             }
             "includeSelectors" => e.include_selectors = matches!(val, Value::Bool(true)),
@@ -202,18 +205,29 @@ pub(crate) fn run_patch_entry(
     let (text, source) = if path.is_empty() {
         (inline.clone(), PatchSource::Inline(inline))
     } else {
-        let text = ldr.load_text(&path).map_err(|e| {
-            e.wrap(format!("failed to get the patch file from path({path})"))
-        })?;
+        let text = ldr
+            .load_text(&path)
+            .map_err(|e| e.wrap(format!("failed to get the patch file from path({path})")))?;
         (text, PatchSource::Path(path.clone()))
     };
     let parsed = patch::parse_patch(&text, &source).map_err(perr)?;
-    patch::apply_patch(resources, &parsed, target.as_ref(), options, &source, schema)
-        .map_err(perr)
+    patch::apply_patch(
+        resources,
+        &parsed,
+        target.as_ref(),
+        options,
+        &source,
+        schema,
+    )
+    .map_err(perr)
 }
 
 /// One `patchesJson6902` entry (`target` plus `path` or `patch`).
-pub(crate) fn run_json6902_entry(entry: &Value, ldr: &Loader<'_>, resources: &mut ResMap) -> Result<()> {
+pub(crate) fn run_json6902_entry(
+    entry: &Value,
+    ldr: &Loader<'_>,
+    resources: &mut ResMap,
+) -> Result<()> {
     let m = entry
         .as_map()
         .ok_or_else(|| bad_field("patchesJson6902", "each entry must be a mapping"))?;
@@ -302,8 +316,12 @@ pub(crate) fn run(
         .map_err(terr)?;
     }
     if !k.common_labels.is_empty() {
-        transformers::transform_labels(resources, &string_pairs(&k.common_labels), &tc.common_labels)
-            .map_err(terr)?;
+        transformers::transform_labels(
+            resources,
+            &string_pairs(&k.common_labels),
+            &tc.common_labels,
+        )
+        .map_err(terr)?;
     }
     for entry in &k.labels {
         let e = parse_labels_entry(entry)?;

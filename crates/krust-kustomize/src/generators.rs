@@ -70,8 +70,10 @@ pub fn generate(
         GeneratorKind::Secret => "Secret",
     };
     if args.name.is_empty() {
-        return Err(Error::new(ErrorKind::Generator, "a configmap must have a name")
-            .at(ldr.root().join(kust_file)));
+        return Err(
+            Error::new(ErrorKind::Generator, "a configmap must have a name")
+                .at(ldr.root().join(kust_file)),
+        );
     }
     let pairs = load_pairs(ldr, args)
         .map_err(|e| e.wrap("loading KV pairs").at(ldr.root().join(kust_file)))?;
@@ -292,8 +294,7 @@ fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
 fn is_env_var_name(k: &str) -> bool {
     !k.is_empty()
         && !k.starts_with(|c: char| c.is_ascii_digit())
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
@@ -303,8 +304,7 @@ fn validate_data_key(k: &str, kind: &str) -> Result<()> {
         && k != "."
         && k != ".."
         && !k.starts_with("..")
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     if ok {
         Ok(())

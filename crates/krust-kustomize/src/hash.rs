@@ -173,7 +173,10 @@ mod tests {
     fn matches_kustomize_hashes() {
         // Values from kustomize's hasher tests.
         assert_eq!(h("apiVersion: v1\nkind: ConfigMap"), "6ct58987ht");
-        assert_eq!(h("apiVersion: v1\nkind: ConfigMap\ndata:\n  one: \"\""), "9g67k2htb6");
+        assert_eq!(
+            h("apiVersion: v1\nkind: ConfigMap\ndata:\n  one: \"\""),
+            "9g67k2htb6"
+        );
         assert_eq!(
             h("apiVersion: v1\nkind: ConfigMap\ndata:\n  two: 2\n  one: \"\"\n  three: 3"),
             "7757f9kkct"
@@ -186,6 +189,9 @@ mod tests {
 
     #[test]
     fn go_json_escapes_html() {
-        assert_eq!(go_json(&Value::from("<a&b>")), "\"\\u003ca\\u0026b\\u003e\"");
+        assert_eq!(
+            go_json(&Value::from("<a&b>")),
+            "\"\\u003ca\\u0026b\\u003e\""
+        );
     }
 }

@@ -391,9 +391,7 @@ fn parse_sort_options(v: &Value) -> Result<Option<SortOptions>> {
                     match lk.as_str() {
                         "orderFirst" => l.order_first = string_list(lk, lv)?,
                         "orderLast" => l.order_last = string_list(lk, lv)?,
-                        other => {
-                            return Err(invalid(format!("json: unknown field \"{other}\"")))
-                        }
+                        other => return Err(invalid(format!("json: unknown field \"{other}\""))),
                     }
                 }
                 s.legacy = Some(l);
@@ -416,7 +414,11 @@ fn parse_last_key_wins(text: &str) -> std::result::Result<Value, krust_yaml::Par
     for round in 0..64 {
         match krust_yaml::parse_documents(&text) {
             Ok(docs) => {
-                let mut v = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
+                let mut v = docs
+                    .into_iter()
+                    .next()
+                    .map(|d| d.value)
+                    .unwrap_or(Value::Null);
                 if round > 0 {
                     strip_marked(&mut v);
                 }
@@ -444,7 +446,8 @@ fn parse_last_key_wins(text: &str) -> std::result::Result<Value, krust_yaml::Par
             }
         }
     }
-    krust_yaml::parse_documents(&text).map(|d| d.into_iter().next().map(|d| d.value).unwrap_or(Value::Null))
+    krust_yaml::parse_documents(&text)
+        .map(|d| d.into_iter().next().map(|d| d.value).unwrap_or(Value::Null))
 }
 
 fn duplicate_key_line(message: &str) -> Option<usize> {
@@ -491,8 +494,7 @@ impl Kustomization {
             ));
         }
         let mut errs = Vec::new();
-        if !k.kind_text.is_empty() && k.kind_text != "Kustomization" && k.kind_text != "Component"
-        {
+        if !k.kind_text.is_empty() && k.kind_text != "Kustomization" && k.kind_text != "Component" {
             errs.push("kind should be Kustomization or Component".to_string());
         }
         let required = match k.kind {
@@ -502,7 +504,10 @@ impl Kustomization {
         if k.api_version.is_empty() {
             k.api_version = required.to_string();
         } else if k.api_version != required {
-            errs.push(format!("apiVersion for {} should be {required}", k.kind_text_or_default()));
+            errs.push(format!(
+                "apiVersion for {} should be {required}",
+                k.kind_text_or_default()
+            ));
         }
         if !errs.is_empty() {
             return Err(Error::new(
@@ -624,7 +629,10 @@ mod tests {
     #[test]
     fn unknown_fields_are_rejected() {
         let e = Kustomization::parse("resourcez: [a]\n", "/").unwrap_err();
-        assert_eq!(e.message, "invalid Kustomization: json: unknown field \"resourcez\"");
+        assert_eq!(
+            e.message,
+            "invalid Kustomization: json: unknown field \"resourcez\""
+        );
     }
 
     #[test]

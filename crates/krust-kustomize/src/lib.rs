@@ -21,13 +21,13 @@
 
 pub mod build;
 mod builtins;
-mod plugins;
 pub mod error;
 pub mod generators;
 pub mod hash;
 pub mod kustomization;
 pub mod loader;
 pub mod openapi;
+mod plugins;
 pub mod resource;
 pub mod sort;
 

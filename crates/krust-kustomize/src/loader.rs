@@ -313,11 +313,9 @@ impl<'w> Loader<'w> {
             return Ok(full);
         }
         if !self.ws.exists(&full) {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("'{}' doesn't exist", full.display()),
-            )
-            .at(full));
+            return Err(
+                Error::new(ErrorKind::Io, format!("'{}' doesn't exist", full.display())).at(full),
+            );
         }
         if self.ws.is_dir(&full) {
             return Err(Error::new(

@@ -14,7 +14,8 @@ use crate::patch::MergeSchema;
 pub const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
 
 fn ref_name(prop: &Value) -> Option<&str> {
-    prop.str_at(&["$ref"]).map(|r| r.rsplit('/').next().unwrap_or(r))
+    prop.str_at(&["$ref"])
+        .map(|r| r.rsplit('/').next().unwrap_or(r))
 }
 
 /// Shape letter and target definition of a property (see `scripts/gen-merge-keys`).
@@ -69,7 +70,12 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
                 } else {
                     format!("{group}/{version}")
                 };
-                lines.push(format!("K\t{}\t{}\t{}", clean(&api), clean(kind), clean(name)));
+                lines.push(format!(
+                    "K\t{}\t{}\t{}",
+                    clean(&api),
+                    clean(kind),
+                    clean(name)
+                ));
             }
         }
     }
@@ -84,9 +90,7 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
         };
         for (field, prop) in props {
             let (mut shape, target) = field_shape(prop);
-            let mut target = target
-                .filter(|t| defs.contains_key(*t))
-                .map(str::to_string);
+            let mut target = target.filter(|t| defs.contains_key(*t)).map(str::to_string);
             if target.is_none() {
                 let inline = match shape {
                     "a" => prop.get("items").filter(|i| i.get("properties").is_some()),
@@ -149,7 +153,10 @@ mod tests {
         let s = merge_schema_from_openapi(text, "s.json").unwrap();
         let inline = r##"{"definitions": {"v1.My": {"properties": {"spec": {"type": "object", "properties": {"x": {"type": "string"}}}},
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "My", "version": "v1"}]}}}"##;
-        assert!(merge_schema_from_openapi(inline, "i.json").unwrap().for_type("v1", "My").is_some());
+        assert!(merge_schema_from_openapi(inline, "i.json")
+            .unwrap()
+            .for_type("v1", "My")
+            .is_some());
         assert!(s.for_type("example.com/v1", "My").is_some());
         assert!(merge_schema_from_openapi("definitions: [", "x").is_err());
     }

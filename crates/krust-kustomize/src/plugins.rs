@@ -56,7 +56,11 @@ fn field_specs(cfg: &Resource) -> Result<Vec<FieldSpec>> {
 
 fn string_pairs(v: Option<&Value>) -> Vec<(String, String)> {
     v.and_then(Value::as_map)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), scalar_string(v))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), scalar_string(v)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -140,7 +144,10 @@ pub(crate) fn generate(
                 .value
                 .str_at(&["serviceAccount", "projectId"])
                 .unwrap_or("");
-            let k8s_name = cfg.value.str_at(&["kubernetesService", "name"]).unwrap_or("");
+            let k8s_name = cfg
+                .value
+                .str_at(&["kubernetesService", "name"])
+                .unwrap_or("");
             let mut text = format!(
                 "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  annotations:\n    \
                  iam.gke.io/gcp-service-account: {sa_name}@{project}.iam.gserviceaccount.com\n  \
@@ -282,11 +289,13 @@ pub(crate) fn transform(
             if let Some(text) = v.get("patches").and_then(Value::as_str) {
                 docs.extend(patch::parse_strategic_merge_patches(text).map_err(perr)?);
             }
-            patch::apply_strategic_merge_patches(resources, &docs, &entries, schema)
-                .map_err(perr)
+            patch::apply_strategic_merge_patches(resources, &docs, &entries, schema).map_err(perr)
         }
         "ReplacementTransformer" => {
-            let list = v.get("replacements").cloned().unwrap_or(Value::Seq(Vec::new()));
+            let list = v
+                .get("replacements")
+                .cloned()
+                .unwrap_or(Value::Seq(Vec::new()));
             let reps = crate::replacements::load_replacements(&list, |p| ldr.load_text(p))
                 .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()))?;
             crate::replacements::apply_replacements(resources, &reps)

@@ -127,7 +127,13 @@ impl fmt::Display for Gvk {
     /// kustomize's `Gvk.String()`: `Deployment.v1.apps`, with `[noGrp]`, `[noVer]` and
     /// `[noKind]` standing in for empty parts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let or = |s: &str, d: &'static str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        let or = |s: &str, d: &'static str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
         write!(
             f,
             "{}.{}.{}",
@@ -142,8 +148,16 @@ impl fmt::Display for ResId {
     /// kustomize's `ResId.String()` as it appears in its error messages:
     /// `Deployment.v1.apps/nginx.[noNs]`, `Service.v1.[noGrp]/web.prod`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        let name = if self.name.is_empty() { "[noName]" } else { &self.name };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        let name = if self.name.is_empty() {
+            "[noName]"
+        } else {
+            &self.name
+        };
         write!(f, "{}/{name}.{ns}", self.gvk)
     }
 }
@@ -233,7 +247,10 @@ impl Resource {
 
     /// The id the resource had when it was first read (before any prefix, suffix or namespace).
     pub fn original_id(&self) -> ResId {
-        self.previous_ids.first().cloned().unwrap_or_else(|| self.id())
+        self.previous_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.id())
     }
 
     /// Sets `metadata.name`.
@@ -260,12 +277,16 @@ impl Resource {
 
     /// `metadata.labels` as a map (empty when missing).
     pub fn labels(&self) -> Option<&Mapping> {
-        self.value.get_path(&["metadata", "labels"]).and_then(Value::as_map)
+        self.value
+            .get_path(&["metadata", "labels"])
+            .and_then(Value::as_map)
     }
 
     /// `metadata.annotations` as a map.
     pub fn annotations(&self) -> Option<&Mapping> {
-        self.value.get_path(&["metadata", "annotations"]).and_then(Value::as_map)
+        self.value
+            .get_path(&["metadata", "annotations"])
+            .and_then(Value::as_map)
     }
 }
 
@@ -313,13 +334,19 @@ impl ResMap {
     /// Appends a resource without checking for duplicates.
     pub fn push(&mut self, r: Resource) {
         let key = r.id().index_key();
-        self.index.entry(key).or_default().push(self.resources.len());
+        self.index
+            .entry(key)
+            .or_default()
+            .push(self.resources.len());
         self.resources.push(r);
     }
 
     /// Positions of resources whose current id equals `id` (namespace normalised).
     pub fn positions_of(&self, id: &ResId) -> &[usize] {
-        self.index.get(&id.index_key()).map(Vec::as_slice).unwrap_or(&[])
+        self.index
+            .get(&id.index_key())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Rebuilds the id index after renames.

@@ -123,7 +123,13 @@ impl Key {
 }
 
 fn gvk_sort_string(g: &Gvk) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
     format!(
         "{}_{}_{}",
         or(&g.group, "~G"),
@@ -144,7 +150,13 @@ fn id_sort_string(id: &ResId) -> String {
 
 /// kustomize's `Gvk.String()`: `kind.version.group` with `[noKind]`-style fillers.
 pub fn gvk_string(g: &Gvk) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
     format!(
         "{}.{}.{}",
         or(&g.kind, "[noKind]"),
