@@ -50,7 +50,15 @@ fn scan_comments(src: &str, events: &[(Event<'_>, Span)]) -> VecDeque<Cmt> {
     let bytes = src.as_bytes();
     let mut out = VecDeque::new();
     let mut covered = 0usize;
-    let scan = |from: usize, to: usize, out: &mut VecDeque<Cmt>| {
+    // Line numbers are counted incrementally (comments are found in increasing order).
+    let mut line_cursor = (0usize, 1usize);
+    let mut line_at = move |i: usize| {
+        let (pos, line) = line_cursor;
+        let add = bytes[pos.min(i)..i].iter().filter(|&&b| b == b'\n').count();
+        line_cursor = (i, line + add);
+        line + add
+    };
+    let mut scan = |from: usize, to: usize, out: &mut VecDeque<Cmt>| {
         let mut i = from;
         while i < to {
             if bytes[i] == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r'))
@@ -60,7 +68,7 @@ fn scan_comments(src: &str, events: &[(Event<'_>, Span)]) -> VecDeque<Cmt> {
                 let before = &src[line_start..i];
                 out.push_back(Cmt {
                     pos: i,
-                    line: src[..i].matches('\n').count() + 1,
+                    line: line_at(i),
                     col: before.chars().count(),
                     text: src[i + 1..end].trim_end_matches('\r').to_string(),
                     trailing: !before.trim().is_empty(),
@@ -287,6 +295,7 @@ impl<'a> Builder<'a> {
         let mut branch = Branch::new();
         let mut indent: Option<usize> = None;
         let mut merges = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         loop {
             let (ev, span) = self.next()?;
             if matches!(ev, Event::MappingEnd) {
@@ -352,10 +361,7 @@ impl<'a> Builder<'a> {
                 merges.push(value);
                 continue;
             }
-            if branch
-                .iter()
-                .any(|i| matches!(i, Item::Pair(k, _) if *k == key))
-            {
+            if !seen.insert(key.clone()) {
                 return Err(span_err(
                     &span,
                     format!("mapping key \"{key}\" already defined"),
