@@ -439,6 +439,49 @@ pub fn attribute_origins(input: &mut CheckInput) {
 }
 
 impl CheckInput {
+    /// Builds an input from objects rendered elsewhere (e.g. krust-flux's `RenderedRepo`):
+    /// each `(object, file, line, origin)` with `file` relative to `root`, plus the repository's
+    /// raw files read from `root` (for the rules about kustomizations and SOPS files).
+    ///
+    /// ```ignore
+    /// let input = CheckInput::from_rendered(
+    ///     repo.root.clone(),
+    ///     repo.objects.into_iter().map(|o| {
+    ///         let origin = o.kustomization.map(|k| k.to_string());
+    ///         (o.value, o.file, o.line, origin)
+    ///     }),
+    /// );
+    /// ```
+    pub fn from_rendered(
+        root: PathBuf,
+        objects: impl IntoIterator<Item = (Value, PathBuf, usize, Option<String>)>,
+    ) -> CheckInput {
+        let mut input = CheckInput {
+            root: root.clone(),
+            kind: Some(InputKind::Repository),
+            ..CheckInput::default()
+        };
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        walk(&root, &mut files, &mut dirs);
+        files.sort();
+        for f in &files {
+            read_file(&root, f, &mut input, false);
+        }
+        for (value, file, line, origin) in objects {
+            let file = rel(&root, &file);
+            let unit = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            input.objects.push(CheckedObject {
+                value,
+                file,
+                line,
+                origin,
+                unit,
+            });
+        }
+        input
+    }
+
     /// An input made of objects only (tests, adapters).
     pub fn from_objects(root: PathBuf, objects: Vec<CheckedObject>) -> CheckInput {
         CheckInput {

@@ -110,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut out = String::new();
         for m in &metas {
             out.push_str(&format!(
-                "{}  {:<7}  {:<28} {}{}\n",
+                "{}  {:<7}  {:<36} {}{}\n",
                 m.code,
                 m.severity.as_str(),
                 m.name,

@@ -144,6 +144,11 @@ fn validate_depth(
         }
         return;
     }
+    // `${VAR}` is replaced by Flux's postBuild substitution before the apply: its type is not
+    // known yet.
+    if matches!(v, Value::String(st) if st.contains("${")) {
+        return;
+    }
     if let Some(t) = s.get("type") {
         let ok = match t {
             J::String(t) => type_ok(t, v),
