@@ -704,6 +704,11 @@ pub fn encrypt(
     keys: &KeySources,
 ) -> Result<Vec<u8>> {
     let mut branches = load_plain(input, format)?;
+    if branches.is_empty() {
+        return Err(Error::Input(
+            "the file cannot be completely empty: it must contain at least one document".into(),
+        ));
+    }
     check_reserved(&branches, format)?;
     if opts
         .key_groups
