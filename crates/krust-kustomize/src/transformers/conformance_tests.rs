@@ -433,3 +433,85 @@ fn conformance_subset() {
         assert!(passed.iter().any(|p| p == must), "{must} regressed");
     }
 }
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p
+            .extension()
+            .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// Every document of every corpus file (kustomizations, patches and configs included, whatever
+/// their shape) goes through every transformer: errors are fine, panics are not.
+#[test]
+fn no_panics_on_any_corpus_document() {
+    let Some(root) = corpus() else {
+        eprintln!("conformance corpus not present; skipped");
+        return;
+    };
+    let mut files = Vec::new();
+    yaml_files(&root, &mut files);
+    let c = TransformerConfig::defaults();
+    let mut m = ResMap::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let Ok(docs) = krust_yaml::parse_documents(&text) else {
+            continue;
+        };
+        for d in docs {
+            let mut one = ResMap::new();
+            one.push(Resource::new(d.value.clone(), Origin::default()));
+            let _ = transform_namespace(
+                &mut one,
+                &NamespaceOptions {
+                    namespace: "ns".into(),
+                    field_specs: c.namespace.clone(),
+                    ..NamespaceOptions::default()
+                },
+            );
+            let _ = transform_labels(&mut one, &[("a".into(), "b".into())], &c.common_labels);
+            let _ = transform_images(
+                &mut one,
+                &Image {
+                    name: "nginx".into(),
+                    new_tag: "1".into(),
+                    ..Image::default()
+                },
+                &c.images,
+            );
+            m.push(Resource::new(d.value, Origin::default()));
+        }
+    }
+    let _ = transform_prefix_suffix(
+        &mut m,
+        &PrefixSuffix {
+            affix: Affix::Prefix,
+            value: "p-".into(),
+            field_specs: c.name_prefix.clone(),
+        },
+    );
+    let _ = transform_annotations(&mut m, &[("x".into(), "y".into())], &c.common_annotations);
+    let _ = transform_replicas(
+        &mut m,
+        &Replica {
+            name: "x".into(),
+            count: 2,
+        },
+        &c.replicas,
+    );
+    let _ = fix_name_references(&mut m, &c);
+    remove_build_annotations(&mut m);
+    assert!(!m.is_empty());
+}

@@ -697,3 +697,29 @@ spec:
 "#,
     );
 }
+
+/// kustomize drops its own bookkeeping and the kio path/index/id annotations (legacy forms too)
+/// but keeps other `internal.config.kubernetes.io/` keys and stringifies the rest.
+#[test]
+fn build_annotations_are_removed() {
+    check(
+        "buildanno",
+        r#"=== kustomization.yaml
+namePrefix: p-
+resources:
+- r.yaml
+=== r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+  annotations:
+    config.kubernetes.io/path: x
+    config.kubernetes.io/index: "3"
+    config.k8s.io/id: "1"
+    internal.config.kubernetes.io/foo: bar
+    flag: true
+    port: 8080
+"#,
+    );
+}

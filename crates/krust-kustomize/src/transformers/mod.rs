@@ -166,6 +166,31 @@ pub(crate) fn object_is_cluster_scoped(obj: &Value) -> bool {
 
 /// The build-annotation domain kustomize uses for its internal bookkeeping.
 pub const BUILD_ANNOTATION_DOMAIN: &str = "internal.config.kubernetes.io/";
+/// The annotations kustomize removes from every resource before printing (its build
+/// bookkeeping plus the kio path/index/id annotations, legacy forms included). Other
+/// `internal.config.kubernetes.io/` keys a user wrote are kept, as kustomize keeps them.
+pub const BUILD_ANNOTATIONS: [&str; 19] = [
+    "internal.config.kubernetes.io/previousKinds",
+    "internal.config.kubernetes.io/previousNames",
+    "internal.config.kubernetes.io/prefixes",
+    "internal.config.kubernetes.io/suffixes",
+    "internal.config.kubernetes.io/previousNamespaces",
+    "internal.config.kubernetes.io/allowNameChange",
+    "internal.config.kubernetes.io/allowKindChange",
+    "internal.config.kubernetes.io/refBy",
+    "internal.config.kubernetes.io/generatorBehavior",
+    "internal.config.kubernetes.io/needsHashSuffix",
+    "internal.config.kubernetes.io/path",
+    "internal.config.kubernetes.io/index",
+    "internal.config.kubernetes.io/seqindent",
+    "internal.config.kubernetes.io/id",
+    "internal.config.kubernetes.io/annotations-migration-resource-id",
+    "config.kubernetes.io/path",
+    "config.kubernetes.io/index",
+    "config.k8s.io/id",
+    "internal.config.kubernetes.io/helm-generated",
+];
+
 /// Build annotation holding the name prefixes applied to a resource (comma separated).
 pub const PREFIXES_ANNOTATION: &str = "internal.config.kubernetes.io/prefixes";
 /// Build annotation holding the name suffixes applied to a resource (comma separated).
@@ -191,7 +216,7 @@ pub fn remove_build_annotations_of(r: &mut Resource) {
     if ann.is_empty() {
         return;
     }
-    ann.retain(|k, _| !k.starts_with(BUILD_ANNOTATION_DOMAIN));
+    ann.retain(|k, _| !BUILD_ANNOTATIONS.contains(&k.as_str()));
     // kustomize rewrites the map from a map[string]string: every value becomes a string.
     for v in ann.values_mut() {
         if !matches!(v, Value::String(_)) {

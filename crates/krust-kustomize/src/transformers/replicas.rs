@@ -116,8 +116,9 @@ mod tests {
             &c.replicas,
         )
         .unwrap_err();
-        assert!(err.to_string() == (
+        assert_eq!(
+            err.to_string(),
             "resource with name nope does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]"
-        ), "{err}");
+        );
     }
 }
