@@ -177,6 +177,36 @@ fn main() -> ExitCode {
             });
         results.push((format!("output bytes {file}"), r));
     }
+    // Flux: a plain Secret whose `data.key` is the base64 of a whole SOPS JSON document.
+    let inside =
+        root.join("fluxcd-kustomize-controller/controller/testdata/sops/inside/secret.yaml");
+    let r = (|| -> Result<(), String> {
+        let bytes = std::fs::read(&inside).map_err(|e| e.to_string())?;
+        let docs = krust_sops::load_plain(&bytes, Format::Yaml).map_err(|e| e.to_string())?;
+        let doc = Value::Map(docs.into_iter().next().ok_or("no document")?);
+        let b64 = doc
+            .get("data")
+            .and_then(|d| d.get("key"))
+            .and_then(Value::as_str)
+            .ok_or("no data.key")?;
+        use base64::Engine;
+        let inner = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| e.to_string())?;
+        let d = decrypt(&inner, Format::Json, &keys).map_err(|e| e.to_string())?;
+        if d.plaintext == b"{\n\t\"data\": \"value\"\n}\n" {
+            Ok(())
+        } else {
+            Err(format!(
+                "inner document {:?}",
+                String::from_utf8_lossy(&d.plaintext)
+            ))
+        }
+    })();
+    results.push((
+        "flux inside/secret.yaml (SOPS JSON inside a Secret)".into(),
+        r,
+    ));
     let passed = results.iter().filter(|r| r.1.is_ok()).count();
     let failed = results.len() - passed;
     for (name, r) in &results {
