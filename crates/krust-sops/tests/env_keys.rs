@@ -1,0 +1,76 @@
+//! Key sources read from the environment, as sops reads them. One test only: it changes the
+//! process environment.
+
+use age::secrecy::ExposeSecret;
+use krust_sops::{decrypt, encrypt, AgeKey, EncryptOptions, Format, KeyGroup, KeySources};
+
+fn encrypt_to(recipient: String) -> Vec<u8> {
+    let o = EncryptOptions {
+        key_groups: vec![KeyGroup {
+            age: vec![AgeKey {
+                recipient,
+                enc: String::new(),
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    encrypt(b"a: b\n", Format::Yaml, &o, &KeySources::new()).unwrap()
+}
+
+#[test]
+fn env_key_sources() {
+    let dir = std::env::temp_dir().join(format!("krust-sops-env-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("xdg/sops/age")).unwrap();
+    let ids: Vec<age::x25519::Identity> =
+        (0..5).map(|_| age::x25519::Identity::generate()).collect();
+    let secret = |i: usize| ids[i].to_string().expose_secret().to_string();
+    let files: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|i| encrypt_to(i.to_public().to_string()))
+        .collect();
+    std::fs::write(dir.join("keys.txt"), format!("# comment\n{}\n", secret(1))).unwrap();
+    std::fs::write(dir.join("cmd.txt"), secret(2)).unwrap();
+    std::fs::write(dir.join("xdg/sops/age/keys.txt"), secret(3)).unwrap();
+    for k in [
+        "SOPS_AGE_KEY",
+        "SOPS_AGE_KEY_FILE",
+        "SOPS_AGE_KEY_CMD",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+        "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+    ] {
+        std::env::remove_var(k);
+    }
+    // SOPS_AGE_KEY may hold several keys on one line.
+    std::env::set_var("SOPS_AGE_KEY", format!("{} {}", secret(0), secret(4)));
+    std::env::set_var("SOPS_AGE_KEY_FILE", dir.join("keys.txt"));
+    std::env::set_var(
+        "SOPS_AGE_KEY_CMD",
+        format!("cat '{}'", dir.join("cmd.txt").display()),
+    );
+    std::env::set_var("XDG_CONFIG_HOME", dir.join("xdg"));
+    std::env::set_var("HOME", &dir);
+    let ks = KeySources::from_env();
+    assert!(ks.notes().is_empty(), "{:?}", ks.notes());
+    assert_eq!(ks.len(), 5);
+    for (i, f) in files.iter().enumerate() {
+        let d = decrypt(f, Format::Yaml, &ks).unwrap_or_else(|e| panic!("key {i}: {e}"));
+        assert_eq!(d.plaintext, b"a: b\n");
+    }
+    // An SSH key file.
+    let ssh = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/sops/getsops-sops/age-unit-vectors/ssh-identity");
+    if ssh.is_file() {
+        std::env::set_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &ssh);
+        let ks = KeySources::from_env();
+        assert_eq!(ks.len(), 6, "{:?}", ks.notes());
+    }
+    // A failing command is reported, not fatal.
+    std::env::set_var("SOPS_AGE_KEY_CMD", "exit 3");
+    let ks = KeySources::from_env();
+    assert!(ks
+        .notes()
+        .iter()
+        .any(|n| n.contains("SOPS_AGE_KEY_CMD failed")));
+    std::fs::remove_dir_all(&dir).ok();
+}
