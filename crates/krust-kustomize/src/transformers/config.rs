@@ -176,6 +176,39 @@ impl TransformerConfig {
         Ok(c)
     }
 
+    /// kustomize's configuration for one kustomization, built in kustomize's order: an empty
+    /// configuration, merged with each child's configuration (bases, then components, in the
+    /// order they were accumulated), then with the defaults merged with this kustomization's
+    /// `configurations:` documents (which are first merged into an empty configuration, in
+    /// order), then with its `crds:` OpenAPI definition documents.
+    pub fn for_kustomization(
+        children: impl IntoIterator<Item = TransformerConfig>,
+        configurations: &[Value],
+        crds: &[Value],
+    ) -> Result<TransformerConfig, TransformError> {
+        let mut acc = TransformerConfig::empty();
+        for child in children {
+            acc.merge_lists(child)?;
+        }
+        let mut own = TransformerConfig::defaults();
+        if !configurations.is_empty() {
+            let mut user = TransformerConfig::empty();
+            for doc in configurations {
+                user.merge_lists(TransformerConfig::from_value(doc)?)?;
+            }
+            own.merge_lists(user)?;
+        }
+        acc.merge_lists(own)?;
+        if !crds.is_empty() {
+            let mut from_crds = TransformerConfig::empty();
+            for doc in crds {
+                from_crds.merge_lists(TransformerConfig::from_openapi_definitions(doc)?)?;
+            }
+            acc.merge_lists(from_crds)?;
+        }
+        Ok(acc)
+    }
+
     /// Builds the configuration a `crds:` file contributes: the file is a map of OpenAPI
     /// definitions (`{"<go type name>": {"Schema": {...}, "Dependencies": [...]}}`, JSON or
     /// YAML). For every definition that looks like a Kubernetes type (its properties include
@@ -204,17 +237,26 @@ impl TransformerConfig {
             let kind = name.rsplit('.').next().unwrap_or(name).to_string();
             let mut tc = TransformerConfig::default();
             load_crd_type(&mut tc, &kind, defs, name, &mut Vec::new(), 0)?;
-            result.merge(tc)?;
+            result.merge_lists(tc)?;
         }
         Ok(result)
     }
 
-    /// Merges `other` into `self` (kustomize's `TransformerConfig.Merge`): specs already present
-    /// are kept once, a spec that differs only in `create` is an error, name back references of
-    /// the same gvk are merged, and the lists are re-sorted and normalized as kustomize's
-    /// accumulator does (see `normalize`). `TransformerConfig::defaults()` merged with each
-    /// `configurations:` document in turn gives kustomize's configuration for a kustomization.
+    /// Merges `other` into `self` and normalizes the result the way kustomize's accumulator
+    /// does when it takes in a kustomization's configuration (see `normalize`): specs already
+    /// present are kept once, a spec that differs only in `create` is an error, name back
+    /// references of the same gvk are merged, lists are sorted. For one kustomization without
+    /// bases, `defaults()` merged with each `configurations:` document gives kustomize's result;
+    /// for the exact multi-level sequence use [`TransformerConfig::for_kustomization`].
     pub fn merge(&mut self, other: TransformerConfig) -> Result<(), TransformError> {
+        self.merge_lists(other)?;
+        self.normalize()
+    }
+
+    /// kustomize's `TransformerConfig.Merge` exactly: each incoming spec is added unless an
+    /// effectively equal one is already there (incoming specs added earlier count), then the
+    /// lists are sorted.
+    fn merge_lists(&mut self, other: TransformerConfig) -> Result<(), TransformError> {
         let wrap = |what: &'static str| {
             move |e: TransformError| {
                 TransformError::Config(format!("failed to merge {what} fieldSpec: {e}"))
@@ -251,7 +293,8 @@ impl TransformerConfig {
         }
         merge_all(&mut self.images, other.images).map_err(wrap("Images"))?;
         merge_all(&mut self.replicas, other.replicas).map_err(wrap("Replicas"))?;
-        self.normalize()
+        self.sort();
+        Ok(())
     }
 
     /// Sorts every list as kustomize does, then re-merges each list into an empty one, as
@@ -965,6 +1008,26 @@ mod tests {
             .referrers
             .iter()
             .any(|f| f.kind == "MyKind" && f.path == "spec/secretRef/name"));
+    }
+
+    // kubectl.1.33: a kind-specific metadata/name prefix spec replaces the default one in a
+    // kustomization without bases, but not when a base brought the defaults in first (then
+    // both apply, and a Foo is prefixed twice).
+    #[test]
+    fn for_kustomization_follows_kustomize_order() {
+        let user =
+            krust_yaml::parse_one("namePrefix:\n- path: metadata/name\n  kind: Foo\n").unwrap();
+        let foo = FieldSpec::for_kind("Foo", "metadata/name", false);
+        let alone =
+            TransformerConfig::for_kustomization([], std::slice::from_ref(&user), &[]).unwrap();
+        assert_eq!(alone.name_prefix, vec![foo.clone()]);
+        let base = TransformerConfig::for_kustomization([], &[], &[]).unwrap();
+        let c = TransformerConfig::for_kustomization([base], &[user], &[]).unwrap();
+        assert_eq!(c.name_prefix, vec![foo, FieldSpec::new("metadata/name")]);
+        assert_eq!(
+            TransformerConfig::for_kustomization([], &[], &[]).unwrap(),
+            TransformerConfig::defaults()
+        );
     }
 
     #[test]

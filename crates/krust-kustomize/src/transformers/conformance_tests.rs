@@ -93,7 +93,7 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
         return Err("unsupported: Component".into());
     }
     let mut m = ResMap::new();
-    let mut config = TransformerConfig::empty();
+    let mut children = Vec::new();
     for key in ["resources", "bases"] {
         let Some(Value::Seq(items)) = km.get(key) else {
             continue;
@@ -109,7 +109,7 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
                 for r in sub.into_resources() {
                     m.push(r);
                 }
-                config.merge(sub_config).map_err(|e| e.to_string())?;
+                children.push(sub_config);
             } else {
                 let t = std::fs::read_to_string(&p).map_err(|e| format!("{rel}: {e}"))?;
                 for doc in krust_yaml::parse_documents(&t).map_err(|e| e.to_string())? {
@@ -125,27 +125,23 @@ fn accumulate(dir: &Path) -> Result<(ResMap, TransformerConfig), String> {
             }
         }
     }
-    let mut own = TransformerConfig::defaults();
-    if let Some(Value::Seq(files)) = km.get("configurations") {
-        let mut user = TransformerConfig::empty();
-        for f in files {
-            let t = std::fs::read_to_string(dir.join(text(Some(f)))).map_err(|e| e.to_string())?;
-            user.merge(TransformerConfig::from_yaml(&t).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
+    let load_docs = |key: &str| -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        if let Some(Value::Seq(files)) = km.get(key) {
+            for f in files {
+                let t =
+                    std::fs::read_to_string(dir.join(text(Some(f)))).map_err(|e| e.to_string())?;
+                out.push(krust_yaml::parse_one(&t).map_err(|e| e.to_string())?);
+            }
         }
-        own.merge(user).map_err(|e| e.to_string())?;
-    }
-    config.merge(own).map_err(|e| e.to_string())?;
-    if let Some(Value::Seq(files)) = km.get("crds") {
-        let mut crds = TransformerConfig::empty();
-        for f in files {
-            let t = std::fs::read_to_string(dir.join(text(Some(f)))).map_err(|e| e.to_string())?;
-            let v = krust_yaml::parse_one(&t).map_err(|e| e.to_string())?;
-            crds.merge(TransformerConfig::from_openapi_definitions(&v).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-        }
-        config.merge(crds).map_err(|e| e.to_string())?;
-    }
+        Ok(out)
+    };
+    let config = TransformerConfig::for_kustomization(
+        children,
+        &load_docs("configurations")?,
+        &load_docs("crds")?,
+    )
+    .map_err(|e| e.to_string())?;
     let err = |e: super::TransformError| e.to_string();
 
     let ns = text(km.get("namespace"));

@@ -723,3 +723,39 @@ metadata:
 "#,
     );
 }
+
+/// With a base, a kind-specific `metadata/name` spec is added next to the default one: a Foo is
+/// prefixed twice (kubectl.1.33: `p-p-foo`).
+#[test]
+fn kind_specific_name_prefix_config_over_a_base() {
+    check_in(
+        "prefixconfigbase",
+        r#"=== base/kustomization.yaml
+resources:
+- r.yaml
+=== base/r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+---
+apiVersion: x/v1
+kind: Foo
+metadata:
+  name: foo
+=== overlay/kustomization.yaml
+namePrefix: p-
+sortOptions:
+  order: fifo
+configurations:
+- c.yaml
+resources:
+- ../base
+=== overlay/c.yaml
+namePrefix:
+- path: metadata/name
+  kind: Foo
+"#,
+        "overlay",
+    );
+}
