@@ -45,7 +45,7 @@ pub enum Error {
     #[error("the file is not encrypted with SOPS (or is truncated): no `sops` metadata found")]
     NotEncrypted,
     /// The `sops` metadata is malformed.
-    #[error("invalid SOPS metadata: {0}")]
+    #[error("invalid SOPS metadata (truncated or hand-edited file?): {0}")]
     Metadata(String),
     /// No master key could recover the data key.
     #[error("could not recover the data key; keys tried:\n{0}")]
@@ -69,7 +69,7 @@ pub enum Error {
         reason: String,
     },
     /// The stored MAC could not be decrypted (tampered `mac` or `lastmodified`).
-    #[error("cannot decrypt the stored MAC (tampered `sops.mac` or `sops.lastmodified`?): {0}")]
+    #[error("cannot decrypt the stored MAC (tampered or truncated `sops.mac`, or changed `sops.lastmodified`): {0}")]
     MacDecrypt(String),
     /// The MAC does not match the content.
     #[error("MAC mismatch: the file content does not match its MAC (tampered file?); stored {stored}, computed {computed}")]
