@@ -34,7 +34,8 @@ mod structured;
 
 pub use apply::apply_replacements;
 pub use parse::{
-    load_replacements, parse_replacement, parse_replacement_fields, parse_replacement_file,
+    load_replacements, load_replacements_lenient, parse_replacement, parse_replacement_fields,
+    parse_replacement_file,
 };
 
 use std::fmt;
@@ -54,6 +55,9 @@ pub enum ReplacementError {
     /// A replacement field has the wrong type or shape.
     #[error("invalid replacement: {0}")]
     Invalid(String),
+    /// An inline replacement of a kustomization has a field kustomize does not know.
+    #[error("invalid Kustomization: json: unknown field {0:?}")]
+    UnknownField(String),
     /// A `replacements:` entry has both `path` and an inline replacement.
     #[error("cannot specify both path and inline replacement")]
     PathAndInline,

@@ -1,7 +1,9 @@
 //! Reading replacements from a kustomization's `replacements:` list and from `path:` files.
 //!
-//! kustomize decodes these through JSON: field names match case-insensitively, unknown fields
-//! are ignored, and a field of the wrong type is an error.
+//! kustomize decodes these through JSON: field names match case-insensitively and a field of the
+//! wrong type is an error. Unknown fields are an error in a kustomization's inline entries (the
+//! kustomization is decoded strictly) and ignored in `path:` files and `ReplacementTransformer`
+//! configs.
 
 use std::fmt;
 
@@ -19,6 +21,22 @@ fn field<'a>(m: &'a Mapping, name: &str) -> Option<&'a Value> {
             .map(|(_, v)| v)
     })
 }
+
+/// Rejects keys outside `known` (compared case-insensitively) when `strict`.
+fn check_keys(m: &Mapping, known: &[&str], strict: bool) -> Result<(), ReplacementError> {
+    if !strict {
+        return Ok(());
+    }
+    match m
+        .keys()
+        .find(|k| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
+    {
+        Some(k) => Err(ReplacementError::UnknownField(k.clone())),
+        None => Ok(()),
+    }
+}
+
+const ID_FIELDS: [&str; 5] = ["group", "version", "kind", "name", "namespace"];
 
 fn as_mapping<'a>(v: &'a Value, what: &str) -> Result<Option<&'a Mapping>, ReplacementError> {
     match v {
@@ -52,13 +70,14 @@ fn id_selector(m: &Mapping) -> Result<IdSelector, ReplacementError> {
     })
 }
 
-fn options(m: &Mapping) -> Result<Option<FieldOptions>, ReplacementError> {
+fn options(m: &Mapping, strict: bool) -> Result<Option<FieldOptions>, ReplacementError> {
     let Some(v) = field(m, "options") else {
         return Ok(None);
     };
     let Some(o) = as_mapping(v, "options")? else {
         return Ok(None);
     };
+    check_keys(o, &["delimiter", "index", "encoding", "create"], strict)?;
     let index = match field(o, "index") {
         None | Some(Value::Null) => 0,
         Some(Value::Int(i)) => *i,
@@ -98,10 +117,13 @@ fn yaml11_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn selector(v: &Value, what: &str) -> Result<Option<Selector>, ReplacementError> {
+fn selector(v: &Value, what: &str, strict: bool) -> Result<Option<Selector>, ReplacementError> {
     let Some(m) = as_mapping(v, what)? else {
         return Ok(None);
     };
+    let mut known = ID_FIELDS.to_vec();
+    known.extend(["annotationSelector", "labelSelector"]);
+    check_keys(m, &known, strict)?;
     Ok(Some(Selector {
         id: id_selector(m)?,
         annotation_selector: string_field(m, "annotationSelector")?,
@@ -120,15 +142,16 @@ fn list<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a [Value]>, Rep
     }
 }
 
-fn target(v: &Value) -> Result<TargetSelector, ReplacementError> {
+fn target(v: &Value, strict: bool) -> Result<TargetSelector, ReplacementError> {
     let m = as_mapping(v, "targets[]")?.cloned().unwrap_or_default();
+    check_keys(&m, &["select", "reject", "fieldPaths", "options"], strict)?;
     let select = match field(&m, "select") {
-        Some(v) => selector(v, "select")?,
+        Some(v) => selector(v, "select", strict)?,
         None => None,
     };
     let mut reject = Vec::new();
     for r in list(field(&m, "reject"), "reject")?.unwrap_or_default() {
-        reject.push(selector(r, "reject[]")?.unwrap_or_default());
+        reject.push(selector(r, "reject[]", strict)?.unwrap_or_default());
     }
     let mut field_paths = Vec::new();
     for p in list(field(&m, "fieldPaths"), "fieldPaths")?.unwrap_or_default() {
@@ -147,22 +170,40 @@ fn target(v: &Value) -> Result<TargetSelector, ReplacementError> {
         select,
         reject,
         field_paths,
-        options: options(&m)?,
+        options: options(&m, strict)?,
     })
 }
 
-/// Parses one replacement (a mapping with `source` or `sourceValue`, and `targets`).
+/// Parses one replacement (a mapping with `source` or `sourceValue`, and `targets`), ignoring
+/// unknown fields as kustomize does in `path:` files.
 pub fn parse_replacement(value: &Value) -> Result<Replacement, ReplacementError> {
+    parse_replacement_with(value, &[], false)
+}
+
+/// `extra` names fields the caller handles (`path`).
+fn parse_replacement_with(
+    value: &Value,
+    extra: &[&str],
+    strict: bool,
+) -> Result<Replacement, ReplacementError> {
     let m = as_mapping(value, "replacement")?
         .cloned()
         .unwrap_or_default();
+    let mut known = vec!["source", "targets", "sourceValue"];
+    known.extend_from_slice(extra);
+    check_keys(&m, &known, strict)?;
     let source = match field(&m, "source") {
         Some(v) => match as_mapping(v, "source")? {
-            Some(s) => Some(SourceSelector {
-                id: id_selector(s)?,
-                field_path: string_field(s, "fieldPath")?,
-                options: options(s)?,
-            }),
+            Some(s) => {
+                let mut known = ID_FIELDS.to_vec();
+                known.extend(["fieldPath", "options"]);
+                check_keys(s, &known, strict)?;
+                Some(SourceSelector {
+                    id: id_selector(s)?,
+                    field_path: string_field(s, "fieldPath")?,
+                    options: options(s, strict)?,
+                })
+            }
             None => None,
         },
         None => None,
@@ -179,7 +220,12 @@ pub fn parse_replacement(value: &Value) -> Result<Replacement, ReplacementError>
     };
     let targets = match list(field(&m, "targets"), "targets")? {
         None => None,
-        Some(items) => Some(items.iter().map(target).collect::<Result<Vec<_>, _>>()?),
+        Some(items) => Some(
+            items
+                .iter()
+                .map(|t| target(t, strict))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
     };
     Ok(Replacement {
         source,
@@ -189,14 +235,19 @@ pub fn parse_replacement(value: &Value) -> Result<Replacement, ReplacementError>
 }
 
 /// Parses a kustomization's `replacements:` list into inline replacements and `path:` entries.
+/// Unknown fields in inline entries are errors, as in kustomize's strict kustomization decoding.
 pub fn parse_replacement_fields(value: &Value) -> Result<Vec<ReplacementField>, ReplacementError> {
+    parse_fields(value, true)
+}
+
+fn parse_fields(value: &Value, strict: bool) -> Result<Vec<ReplacementField>, ReplacementError> {
     let mut out = Vec::new();
     for item in list(Some(value), "replacements")?.unwrap_or_default() {
         let path = match item.as_map() {
             Some(m) => string_field(m, "path")?,
             None => String::new(),
         };
-        let r = parse_replacement(item)?;
+        let r = parse_replacement_with(item, &["path"], strict)?;
         if path.is_empty() {
             out.push(ReplacementField::Inline(Box::new(r)));
         } else if r.source.is_some() || r.targets.as_ref().is_some_and(|t| !t.is_empty()) {
@@ -229,13 +280,31 @@ pub fn parse_replacement_file(text: &str) -> Result<Vec<Replacement>, Replacemen
 }
 
 /// Reads a kustomization's `replacements:` list, loading `path:` entries with `load` (which is
-/// given the path as written and returns the file's text), in kustomize's order.
+/// given the path as written and returns the file's text), in kustomize's order. Inline entries
+/// are decoded strictly (unknown fields are errors), as kustomize decodes a kustomization.
 pub fn load_replacements<E: fmt::Display>(
     value: &Value,
+    load: impl FnMut(&str) -> Result<String, E>,
+) -> Result<Vec<Replacement>, ReplacementError> {
+    load_with(value, load, true)
+}
+
+/// Like [`load_replacements`] for the `replacements:` of a `ReplacementTransformer` config in
+/// `transformers:`, which kustomize decodes leniently (unknown fields ignored).
+pub fn load_replacements_lenient<E: fmt::Display>(
+    value: &Value,
+    load: impl FnMut(&str) -> Result<String, E>,
+) -> Result<Vec<Replacement>, ReplacementError> {
+    load_with(value, load, false)
+}
+
+fn load_with<E: fmt::Display>(
+    value: &Value,
     mut load: impl FnMut(&str) -> Result<String, E>,
+    strict: bool,
 ) -> Result<Vec<Replacement>, ReplacementError> {
     let mut out = Vec::new();
-    for f in parse_replacement_fields(value)? {
+    for f in parse_fields(value, strict)? {
         match f {
             ReplacementField::Inline(r) => out.push(*r),
             ReplacementField::Path(p) => {

@@ -424,6 +424,21 @@ fn parse_errors() {
             .map(|o| o.create),
         Some(true)
     );
+    // Inline entries of a kustomization are decoded strictly; files and plugin configs are not.
+    let typo = krust_yaml::parse_one(
+        "- source: {kind: A, fieldPath: x}\n  targets:\n  - select: {kind: B}\n    fieldPath: y\n",
+    )
+    .expect("yaml");
+    let err = load_replacements(&typo, |_| Err::<String, &str>("no files")).expect_err("strict");
+    assert_eq!(
+        err.to_string(),
+        "invalid Kustomization: json: unknown field \"fieldPath\""
+    );
+    assert!(load_replacements_lenient(&typo, |_| Err::<String, &str>("no files")).is_ok());
+    assert!(parse_replacement_file(
+        "source: {kind: A}\ntargets: [{select: {kind: B}, fieldPath: y}]"
+    )
+    .is_ok());
     // Field names match case-insensitively, as kustomize's JSON decoding does.
     let r = parse_replacement_file("Source: {Kind: A, FIELDPATH: x}\ntargets: []").expect("parse");
     assert_eq!(
