@@ -61,7 +61,8 @@ pub struct Context<'a> {
     pub strict: bool,
     by_kind: HashMap<&'a str, Vec<usize>>,
     by_id: HashMap<(String, String, String), Vec<usize>>,
-    targets: HashMap<String, String>,
+    /// Origin id → (namespace, whether it overrides the object's own namespace).
+    targets: HashMap<String, (String, bool)>,
     schema_outcomes: OnceLock<Vec<SchemaOutcome>>,
     flux_ks: Vec<FluxKs<'a>>,
 }
@@ -115,8 +116,24 @@ impl<'a> Context<'a> {
                         "" => "flux-system",
                         n => n,
                     };
-                    ctx.targets
-                        .insert(format!("{ns}/{}", util::name(&o.value)), t.to_string());
+                    ctx.targets.insert(
+                        format!("{ns}/{}", util::name(&o.value)),
+                        (t.to_string(), true),
+                    );
+                }
+            }
+            if util::kind(&o.value) == "Application"
+                && util::group(util::api_version(&o.value)) == "argoproj.io"
+            {
+                if let Some(t) = o.value.str_at(&["spec", "destination", "namespace"]) {
+                    let ns = match util::namespace(&o.value) {
+                        "" => "argocd",
+                        n => n,
+                    };
+                    ctx.targets.insert(
+                        format!("Application {ns}/{}", util::name(&o.value)),
+                        (t.to_string(), false),
+                    );
                 }
             }
         }
@@ -195,8 +212,10 @@ impl<'a> Context<'a> {
             return String::new();
         }
         let target = o.origin.as_ref().and_then(|id| self.targets.get(id));
-        if let Some(t) = target.filter(|t| !t.is_empty()) {
-            return t.to_string();
+        if let Some((t, overrides)) = target.filter(|(t, _)| !t.is_empty()) {
+            if *overrides || util::namespace(&o.value).is_empty() {
+                return t.to_string();
+            }
         }
         match util::namespace(&o.value) {
             "" => "default".to_string(),

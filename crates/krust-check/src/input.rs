@@ -420,6 +420,54 @@ pub fn attribute_origins(input: &mut CheckInput) {
             (flux_path(&o.value), format!("{ns}/{name}"))
         })
         .collect();
+    // Argo CD Applications whose source is a path of this repository.
+    let mut excludes: Vec<(String, Vec<regex::Regex>)> = Vec::new();
+    // Plain-directory Applications without `directory.recurse` read only their own directory.
+    let mut flat: Vec<(String, PathBuf)> = Vec::new();
+    for o in &input.objects {
+        if o.value.str_at(&["kind"]) != Some("Application")
+            || !o
+                .value
+                .str_at(&["apiVersion"])
+                .is_some_and(|a| a.starts_with("argoproj.io/"))
+        {
+            continue;
+        }
+        let ns = o
+            .value
+            .str_at(&["metadata", "namespace"])
+            .unwrap_or("argocd");
+        let name = o.value.str_at(&["metadata", "name"]).unwrap_or("");
+        let id = format!("Application {ns}/{name}");
+        let mut sources: Vec<&Value> = o.value.get_path(&["spec", "source"]).into_iter().collect();
+        sources.extend(
+            o.value
+                .get_path(&["spec", "sources"])
+                .and_then(Value::as_seq)
+                .into_iter()
+                .flatten(),
+        );
+        for src in sources {
+            if let Some(p) = src.str_at(&["path"]) {
+                let mut v = Value::new_map();
+                v.ensure_map_path(&["spec"])
+                    .insert("path".into(), Value::String(p.to_string()));
+                let path = flux_path(&v);
+                let recurse = src.get_path(&["directory", "recurse"]) == Some(&Value::Bool(true));
+                if !recurse && kustomization_file(&input.root.join(&path)).is_none() {
+                    flat.push((id.clone(), path.clone()));
+                }
+                ks.push((path, id.clone()));
+                if let Some(ex) = src.str_at(&["directory", "exclude"]) {
+                    let res = expand_braces(ex)
+                        .iter()
+                        .filter_map(|g| crate::config::glob_regex(g))
+                        .collect();
+                    excludes.push((id.clone(), res));
+                }
+            }
+        }
+    }
     ks.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
     let mut cache: HashMap<PathBuf, Option<String>> = HashMap::new();
     for o in &mut input.objects {
@@ -435,6 +483,38 @@ pub fn attribute_origins(input: &mut CheckInput) {
             })
             .clone();
         o.origin = origin;
+    }
+    if !flat.is_empty() {
+        input.objects.retain(|o| {
+            !flat
+                .iter()
+                .any(|(id, p)| o.origin.as_ref() == Some(id) && &o.unit != p)
+        });
+    }
+    // Files an Application's `directory.exclude` leaves out are not applied by it.
+    if !excludes.is_empty() {
+        input.objects.retain(|o| {
+            let Some(origin) = &o.origin else { return true };
+            let name = o
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            !excludes
+                .iter()
+                .any(|(id, res)| id == origin && res.iter().any(|re| re.is_match(&name)))
+        });
+    }
+}
+
+/// Expands one level of `{a,b}` alternatives in a glob (Argo CD's `directory.exclude` syntax).
+fn expand_braces(glob: &str) -> Vec<String> {
+    match (glob.find('{'), glob.find('}')) {
+        (Some(a), Some(b)) if a < b => glob[a + 1..b]
+            .split(',')
+            .map(|alt| format!("{}{}{}", &glob[..a], alt.trim(), &glob[b + 1..]))
+            .collect(),
+        _ => vec![glob.to_string()],
     }
 }
 

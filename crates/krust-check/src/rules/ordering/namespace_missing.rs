@@ -69,6 +69,15 @@ impl Rule for NamespaceMissing {
                 created.entry(ns).or_default().push(None);
             }
         }
+        // Argo CD runs in the namespace of its Applications.
+        for o in ctx.of_kind("Application").chain(ctx.of_kind("AppProject")) {
+            if util::group(util::api_version(&o.value)) == "argoproj.io" {
+                created
+                    .entry(ctx.effective_namespace(o))
+                    .or_default()
+                    .push(None);
+            }
+        }
         for o in ctx.of_kind("Application") {
             let opts = o
                 .value
