@@ -46,6 +46,9 @@ pub enum VarError {
     /// A `vars:` entry has the wrong shape.
     #[error("invalid var: {0}")]
     Invalid(String),
+    /// A `vars:` entry has a field kustomize does not know.
+    #[error("invalid Kustomization: json: unknown field {0:?}")]
+    UnknownField(String),
     /// Two vars with the same name met.
     #[error("var '{0}' already encountered")]
     AlreadyEncountered(String),
@@ -207,23 +210,53 @@ pub fn describe_vars(vars: &[Var]) -> String {
     )
 }
 
-/// Parses one `vars:` entry (keys match case-insensitively, as kustomize's JSON decoding does:
-/// `fieldpath` is `fieldPath`).
+/// Rejects keys outside `known` (compared case-insensitively), as kustomize's strict decoding
+/// of a kustomization does.
+fn check_keys(m: &Mapping, known: &[&str]) -> Result<(), VarError> {
+    match m
+        .keys()
+        .find(|k| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
+    {
+        Some(k) => Err(VarError::UnknownField(k.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Parses one `vars:` entry. Keys match case-insensitively, as kustomize's JSON decoding does
+/// (`fieldpath` is `fieldPath`); unknown keys are errors, as in kustomize's strict decoding of
+/// a kustomization (a misspelt `fieldref` key must not silently fall back to `metadata.name`).
 pub fn parse_var(value: &Value) -> Result<Var, VarError> {
     let m = mapping(Some(value), "vars[]")?.cloned().unwrap_or_default();
+    check_keys(&m, &["name", "objref", "fieldref"])?;
     let objref = match mapping(field(&m, "objref"), "objref")? {
-        Some(o) => ObjRef {
-            api_version: string_field(o, "apiVersion", "objref.")?,
-            group: string_field(o, "group", "objref.")?,
-            version: string_field(o, "version", "objref.")?,
-            kind: string_field(o, "kind", "objref.")?,
-            name: string_field(o, "name", "objref.")?,
-            namespace: string_field(o, "namespace", "objref.")?,
-        },
+        Some(o) => {
+            check_keys(
+                o,
+                &[
+                    "apiVersion",
+                    "group",
+                    "version",
+                    "kind",
+                    "name",
+                    "namespace",
+                ],
+            )?;
+            ObjRef {
+                api_version: string_field(o, "apiVersion", "objref.")?,
+                group: string_field(o, "group", "objref.")?,
+                version: string_field(o, "version", "objref.")?,
+                kind: string_field(o, "kind", "objref.")?,
+                name: string_field(o, "name", "objref.")?,
+                namespace: string_field(o, "namespace", "objref.")?,
+            }
+        }
         None => ObjRef::default(),
     };
     let field_path = match mapping(field(&m, "fieldref"), "fieldref")? {
-        Some(f) => string_field(f, "fieldPath", "fieldref.")?,
+        Some(f) => {
+            check_keys(f, &["fieldPath"])?;
+            string_field(f, "fieldPath", "fieldref.")?
+        }
         None => String::new(),
     };
     Ok(Var {

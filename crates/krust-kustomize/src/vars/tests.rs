@@ -212,6 +212,24 @@ fn expansion_rules() {
 }
 
 #[test]
+fn unknown_fields_are_errors() {
+    let err = parse_vars(&one(
+        "- name: V1\n  objref: {kind: Pod, name: p, apiVersion: v1}\n  fieldref: {path: spec.x}\n",
+    ))
+    .expect_err("strict");
+    assert_eq!(
+        err.to_string(),
+        "invalid Kustomization: json: unknown field \"path\""
+    );
+    let ok = parse_vars(&one(
+        "- NAME: V1\n  objRef: {Kind: Pod, name: p, apiversion: v1}\n  fieldref: {fieldpath: spec.x}\n",
+    ))
+    .expect("case-insensitive keys");
+    assert_eq!(ok[0].field_path, "spec.x");
+    assert_eq!(ok[0].objref.api_version, "v1");
+}
+
+#[test]
 fn go_float_formatting() {
     assert_eq!(go_float_v(0.5), "0.5");
     assert_eq!(go_float_v(123456.0), "123456");
