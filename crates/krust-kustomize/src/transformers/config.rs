@@ -590,6 +590,8 @@ fn build_defaults() -> TransformerConfig {
         ),
     ];
 
+    // The `volumes[]/image/reference` specs (image volumes) arrived in kustomize v5.7; the
+    // corpus (kustomize HEAD) expects them, kubectl.1.33's kustomize v5.6.0 does not have them.
     c.images = [
         "spec/containers[]/image",
         "spec/initContainers[]/image",
