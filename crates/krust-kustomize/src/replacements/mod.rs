@@ -10,6 +10,13 @@
 //! Selection sees every id a resource has had (its current id and the ids recorded in
 //! [`Resource::previous_ids`](crate::Resource)), so a selector may name the original name.
 //!
+//! # Which kustomize
+//! Behaviour follows kustomize 5.6 (`kubectl kustomize` 1.33) where the versions agree, plus
+//! what later versions added and the conformance corpus exercises: target `select`/`reject` id
+//! fields are anchored regular expressions matched against the raw fields (so `namespace:
+//! default` does not select an object without a namespace), `sourceValue` literals, and targets
+//! inside JSON held in a string field (5.8, see `structured`).
+//!
 //! # Usage
 //! ```
 //! use krust_kustomize::replacements::{apply_replacements, parse_replacement_file};

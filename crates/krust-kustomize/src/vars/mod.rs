@@ -22,7 +22,9 @@
 //! [`VarSet`] records the object's id history (`previous_ids` then the current id) when the var
 //! is bound; at resolution the first resource whose history starts with that record is the
 //! object, so renames by prefix/suffix/namespace/hash transformers (which call
-//! `Resource::remember_id`) are followed.
+//! `Resource::remember_id`) are followed. A rename that records no previous id (a patch that
+//! edits `metadata.name`) breaks that chain; the var then falls back to the first resource with
+//! the same original id, or is reported as unmapped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
