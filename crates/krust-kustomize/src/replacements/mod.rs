@@ -122,8 +122,9 @@ pub enum ReplacementError {
     /// A `labelSelector` or `annotationSelector` that does not parse.
     #[error(transparent)]
     LabelSelector(#[from] SelectorError),
-    /// A target field could not be found, created or walked.
-    #[error("{message}")]
+    /// A target field could not be found, created or walked (kustomize's message, then the
+    /// object krust was working on).
+    #[error("{message} (in {resource})")]
     TargetField {
         /// kustomize's message.
         message: String,
