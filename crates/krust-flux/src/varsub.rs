@@ -84,6 +84,11 @@ pub fn substitute(
     }
     validate_names(vars.keys())?;
     let text = krust_yaml::to_string(obj);
+    // Without a `$` envsubst returns the text unchanged, and re-reading the emitter's own output
+    // gives the same object back: skip both.
+    if !text.contains('$') {
+        return Ok(Some(obj.clone()));
+    }
     let lookup = |name: &str| -> Option<String> {
         match vars.get(name) {
             Some(v) => Some(v.clone()),
@@ -129,6 +134,9 @@ fn v2_only_bool(s: &str) -> Option<bool> {
 /// then rewrites the matching nodes of `value` (traversed in the same order). When the shapes
 /// disagree (aliases, merge keys) nothing is changed.
 fn apply_v2_booleans(text: &str, value: &mut Value) {
+    if !might_have_v2_bool(text) {
+        return;
+    }
     let mut flags: Vec<Option<bool>> = Vec::new();
     let mut any = false;
     let mut started = false;
@@ -165,6 +173,12 @@ fn apply_v2_booleans(text: &str, value: &mut Value) {
     }
     let mut idx = 0;
     rewrite(value, &flags, &mut idx);
+}
+
+/// Cheap pre-check: does any token of the text spell a v2-only boolean?
+fn might_have_v2_bool(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ':' | '-' | '[' | ']' | '{' | '}' | ','))
+        .any(|t| v2_only_bool(t).is_some())
 }
 
 fn count_scalars(v: &Value, n: &mut usize) {
