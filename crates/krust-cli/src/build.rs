@@ -62,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             DefaultOrder::Legacy
         },
-        add_managed_by_label: false,
+        ..BuildOptions::default()
     };
     let yaml = match krust_kustomize::build_to_string(&ws, &args.dir, &options) {
         Ok(y) => y,

@@ -44,7 +44,7 @@ pub enum DefaultOrder {
 }
 
 /// Options of a build (the `kustomize build` flags that matter).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct BuildOptions {
     /// `--load-restrictor`.
     pub load_restrictor: LoadRestrictor,
@@ -52,12 +52,28 @@ pub struct BuildOptions {
     pub default_order: DefaultOrder,
     /// Add `app.kubernetes.io/managed-by: kustomize-…` (kustomize's `--enable-managedby-label`).
     pub add_managed_by_label: bool,
+    /// The version printed in the managed-by label (`kustomize-<version>`).
+    pub managed_by_version: &'static str,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            load_restrictor: LoadRestrictor::default(),
+            default_order: DefaultOrder::default(),
+            add_managed_by_label: false,
+            managed_by_version: "v5.8.1",
+        }
+    }
 }
 
 /// Builds the kustomization in `dir` and returns its resources in output order.
 pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMap> {
     let ldr = Loader::top(ws, dir, options.load_restrictor)?;
-    let target = Target::load(ldr, Rc::new(BuildState::default()))?;
+    let mut target = Target::load(ldr, Rc::new(BuildState::default()))?;
+    if !target.kust.build_metadata.is_empty() {
+        target.origin = Some(String::new());
+    }
     target.set_schema(true)?;
     let mut resources = target.make_customized()?;
 
@@ -74,23 +90,31 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
             }
         }
     }
-    if options.add_managed_by_label
-        || target
-            .kust
-            .build_metadata
-            .iter()
-            .any(|b| b == "managedByLabel")
-    {
+    let metadata = &target.kust.build_metadata;
+    if metadata.iter().any(|b| b == "transformerAnnotations") {
         return Err(Error::unsupported(
-            "the managed-by label (buildMetadata: [managedByLabel])",
+            "buildMetadata: [transformerAnnotations]",
         ));
     }
-    for b in &target.kust.build_metadata {
-        match b.as_str() {
-            "originAnnotations" | "transformerAnnotations" => {
-                return Err(Error::unsupported(format!("buildMetadata: [{b}]")))
-            }
-            _ => {}
+    if options.add_managed_by_label || metadata.iter().any(|b| b == "managedByLabel") {
+        let label = (
+            "app.kubernetes.io/managed-by".to_string(),
+            format!("kustomize-{}", options.managed_by_version),
+        );
+        let spec = crate::transformers::FieldSpec {
+            path: "metadata/labels".into(),
+            create: true,
+            ..Default::default()
+        };
+        let mut rm = ResMap::new();
+        rm.replace_all(std::mem::take(&mut list));
+        crate::transformers::transform_labels(&mut rm, &[label], &[spec])
+            .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()))?;
+        list = rm.into_resources();
+    }
+    if !metadata.iter().any(|b| b == "originAnnotations") {
+        for r in &mut list {
+            remove_annotation(r, ORIGIN_ANNOTATION);
         }
     }
     resources.replace_all(list);
@@ -99,6 +123,62 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
         stringify_annotations(r);
     }
     Ok(resources)
+}
+
+/// Where an object came from (`buildMetadata: [originAnnotations]`).
+const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+
+fn remove_annotation(r: &mut Resource, key: &str) {
+    if let Some(md) = r.value.get_mut("metadata").and_then(Value::as_map_mut) {
+        if let Some(Value::Map(a)) = md.get_mut("annotations") {
+            a.shift_remove(key);
+            if a.is_empty() {
+                md.shift_remove("annotations");
+            }
+        }
+    }
+}
+
+fn set_annotation(r: &mut Resource, key: &str, value: String) {
+    r.value
+        .ensure_map_path(&["metadata", "annotations"])
+        .insert(key.to_string(), Value::String(value));
+}
+
+fn has_annotation(r: &Resource, key: &str) -> bool {
+    r.annotations().is_some_and(|a| a.contains_key(key))
+}
+
+/// `filepath.Join` of an origin path and a relative path.
+fn join_origin(base: &str, rel: &str) -> String {
+    let joined = if base.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{base}/{rel}")
+    };
+    crate::loader::clean(Path::new(&joined))
+        .to_string_lossy()
+        .to_string()
+}
+
+/// The text of an origin annotation for a generated object.
+fn generator_origin(
+    configured_in: &str,
+    api_version: &str,
+    kind: &str,
+    name: &str,
+    ns: &str,
+) -> String {
+    let mut s = format!(
+        "configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: {api_version}\n  kind: {kind}\n"
+    );
+    if !name.is_empty() {
+        s.push_str(&format!("  name: {name}\n"));
+    }
+    if !ns.is_empty() {
+        s.push_str(&format!("  namespace: {ns}\n"));
+    }
+    s
 }
 
 /// kustomize rewrites every non-empty annotation map as strings when it strips its build
@@ -202,6 +282,16 @@ impl Accumulator {
                             for field in ["data", "binaryData"] {
                                 merge_string_map(&mut res.value, &old.value, field);
                             }
+                            // Merging keeps the original object's origin.
+                            if let Some(o) = old
+                                .annotations()
+                                .and_then(|a| a.get(ORIGIN_ANNOTATION))
+                                .cloned()
+                            {
+                                res.value
+                                    .ensure_map_path(&["metadata", "annotations"])
+                                    .insert(ORIGIN_ANNOTATION.to_string(), o);
+                            }
                         }
                         res.origin = old.origin.clone();
                     }
@@ -304,6 +394,9 @@ struct Target<'w> {
     kust: Kustomization,
     file_name: &'static str,
     state: Rc<BuildState>,
+    /// Path of this kustomization relative to the top one, when origins are recorded
+    /// (`buildMetadata` set at the top).
+    origin: Option<String>,
 }
 
 /// What all kustomizations of one build share: the OpenAPI schema in force (kustomize keeps it
@@ -367,6 +460,7 @@ impl<'w> Target<'w> {
             kust,
             file_name: name,
             state,
+            origin: None,
         })
     }
 
@@ -529,7 +623,7 @@ impl<'w> Target<'w> {
                         }
                     };
                     ra = self
-                        .accumulate_directory(ra, child, false)
+                        .accumulate_directory(ra, child, path, false)
                         .map_err(|e| e.wrap(format!("accumulation err='{}'", err_f.message)))?;
                 }
             }
@@ -544,7 +638,7 @@ impl<'w> Target<'w> {
                 .child(path)
                 .map_err(|e| e.wrap("loader.New").quote_rest())?;
             ra = self
-                .accumulate_directory(ra, child, true)
+                .accumulate_directory(ra, child, path, true)
                 .map_err(|e| e.wrap("accumulateDirectory").quote_rest())?;
         }
         Ok(ra)
@@ -554,11 +648,13 @@ impl<'w> Target<'w> {
         &self,
         ra: Accumulator,
         ldr: Loader<'w>,
+        rel: &str,
         is_component: bool,
     ) -> Result<Accumulator> {
         let root = ldr.root_display();
-        let sub = Target::load(ldr, Rc::clone(&self.state))
+        let mut sub = Target::load(ldr, Rc::clone(&self.state))
             .map_err(|e| e.wrap(format!("couldn't make target for path '{root}'")))?;
+        sub.origin = self.origin.as_ref().map(|o| join_origin(o, rel));
         sub.set_schema(false)?;
         if is_component && sub.kust.kind != KustKind::Component {
             return Err(Error::new(
@@ -592,9 +688,15 @@ impl<'w> Target<'w> {
     }
 
     fn accumulate_file(&self, ra: &mut Accumulator, path: &str) -> Result<()> {
-        let resources = self
+        let mut resources = self
             .resources_from_file(path)
             .map_err(|e| e.wrap(format!("accumulating resources from '{path}'")))?;
+        if let Some(o) = &self.origin {
+            let text = format!("path: {}\n", join_origin(o, path));
+            for r in &mut resources {
+                set_annotation(r, ORIGIN_ANNOTATION, text.clone());
+            }
+        }
         ra.append_all(resources)
             .map_err(|e| e.wrap(format!("merging resources from '{path}'")))
     }
@@ -622,7 +724,15 @@ impl<'w> Target<'w> {
                 .filter(|docs| docs.iter().any(|d| matches!(d.value, Value::Map(_))))
                 .and_then(|docs| resources_from_documents(&docs, "inline", &self.kust_path()).ok());
             match inline {
-                Some(rs) => ra.append_all(rs)?,
+                Some(mut rs) => {
+                    if let Some(o) = &self.origin {
+                        let text = format!("path: {}\n", join_origin(o, self.file_name));
+                        for r in &mut rs {
+                            set_annotation(r, ORIGIN_ANNOTATION, text.clone());
+                        }
+                    }
+                    ra.append_all(rs)?
+                }
                 None => paths.push(entry.clone()),
             }
         }
@@ -733,7 +843,21 @@ impl<'w> Target<'w> {
                     .map(|g| (GeneratorKind::Secret, g)),
             );
         for (kind, args) in gens {
-            let g = generators::generate(&self.ldr, kind, args, global, self.file_name)?;
+            let mut g = generators::generate(&self.ldr, kind, args, global, self.file_name)?;
+            if let Some(o) = &self.origin {
+                let kind_name = match kind {
+                    GeneratorKind::ConfigMap => "ConfigMapGenerator",
+                    GeneratorKind::Secret => "SecretGenerator",
+                };
+                let text = generator_origin(
+                    &join_origin(o, self.file_name),
+                    "builtin",
+                    kind_name,
+                    "",
+                    "",
+                );
+                set_annotation(&mut g.resource, ORIGIN_ANNOTATION, text);
+            }
             ra.absorb(g).map_err(|e| {
                 e.wrap(format!(
                     "merging from generator {}",
@@ -748,9 +872,26 @@ impl<'w> Target<'w> {
         if !self.kust.generators.is_empty() {
             let configs = self.load_plugin_configs(&self.kust.generators)?;
             for cfg in &configs {
-                for g in plugins::generate(cfg, &self.ldr, self.file_name)
+                for mut g in plugins::generate(cfg, &self.ldr, self.file_name)
                     .map_err(|e| e.at(self.kust_path()))?
                 {
+                    if self.origin.is_some() && !has_annotation(&g.resource, ORIGIN_ANNOTATION) {
+                        let configured_in = cfg
+                            .annotations()
+                            .and_then(|a| a.get(ORIGIN_ANNOTATION))
+                            .and_then(Value::as_str)
+                            .and_then(|t| t.strip_prefix("path: "))
+                            .map(|t| t.trim_end().to_string())
+                            .unwrap_or_default();
+                        let text = generator_origin(
+                            &configured_in,
+                            cfg.api_version(),
+                            cfg.kind(),
+                            cfg.name(),
+                            cfg.namespace(),
+                        );
+                        set_annotation(&mut g.resource, ORIGIN_ANNOTATION, text);
+                    }
                     ra.absorb(g).map_err(|e| {
                         e.wrap(format!("merging from generator {}", cfg.id()))
                             .at(self.kust_path())

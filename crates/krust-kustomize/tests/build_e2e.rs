@@ -77,7 +77,10 @@ fn missing_and_multiple_kustomization_files() {
         ("kustomization.yml", b"resources: []\n"),
     ]);
     let e = build(&root, ".").unwrap_err();
-    assert!(e.message.contains("Found multiple kustomization files"), "{e}");
+    assert!(
+        e.message.contains("Found multiple kustomization files"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -110,7 +113,10 @@ fn missing_resource_and_unknown_field() {
     assert!(e.message.starts_with("accumulating resources"), "{e}");
     let root = tree(&[("kustomization.yaml", b"resourcs:\n- a.yaml\n")]);
     let e = build(&root, ".").unwrap_err();
-    assert_eq!(e.message, "invalid Kustomization: json: unknown field \"resourcs\"");
+    assert_eq!(
+        e.message,
+        "invalid Kustomization: json: unknown field \"resourcs\""
+    );
 }
 
 #[test]
@@ -126,14 +132,21 @@ fn base_cycles_are_detected() {
 #[test]
 fn load_restrictor() {
     let files: &[(&str, &[u8])] = &[
-        ("shared/p.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: c\n"),
+        (
+            "shared/p.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: c\n",
+        ),
         ("app/cm.yaml", CM),
-        ("app/kustomization.yaml", b"resources:\n- cm.yaml\npatchesStrategicMerge:\n- ../shared/p.yaml\n"),
+        (
+            "app/kustomization.yaml",
+            b"resources:\n- cm.yaml\npatchesStrategicMerge:\n- ../shared/p.yaml\n",
+        ),
     ];
     let root = tree(files);
     let e = build(&root, "app").unwrap_err();
     assert!(
-        e.message.contains("security; file '/shared/p.yaml' is not in or below '/app'"),
+        e.message
+            .contains("security; file '/shared/p.yaml' is not in or below '/app'"),
         "{e}"
     );
     let ws = Workspace::with_virtual_root(&root);
@@ -154,7 +167,9 @@ fn duplicate_ids_are_rejected() {
     ]);
     let e = build(&root, ".").unwrap_err();
     assert!(
-        e.message.contains("may not add resource with an already registered id: ConfigMap.v1.[noGrp]/cm.[noNs]"),
+        e.message.contains(
+            "may not add resource with an already registered id: ConfigMap.v1.[noGrp]/cm.[noNs]"
+        ),
         "{e}"
     );
 }
@@ -162,13 +177,17 @@ fn duplicate_ids_are_rejected() {
 #[test]
 fn components_must_be_components() {
     let root = tree(&[
-        ("kustomization.yaml", b"resources:\n- cm.yaml\ncomponents:\n- base\n"),
+        (
+            "kustomization.yaml",
+            b"resources:\n- cm.yaml\ncomponents:\n- base\n",
+        ),
         ("cm.yaml", CM),
         ("base/kustomization.yaml", b"namePrefix: p-\n"),
     ]);
     let e = build(&root, ".").unwrap_err();
     assert!(
-        e.message.contains("expected kind 'Component' for path '/base' but got 'Kustomization'"),
+        e.message
+            .contains("expected kind 'Component' for path '/base' but got 'Kustomization'"),
         "{e}"
     );
 }
@@ -183,7 +202,10 @@ fn list_kinds_are_flattened_and_empty_documents_skipped() {
         ),
     ]);
     let out = build(&root, ".").unwrap();
-    assert!(out.contains("name: one") && out.contains("name: two"), "{out}");
+    assert!(
+        out.contains("name: one") && out.contains("name: two"),
+        "{out}"
+    );
     assert!(!out.contains("List"), "{out}");
 }
 
@@ -192,8 +214,14 @@ fn workspace_reuses_parsed_files() {
     let root = tree(&[
         ("base/kustomization.yaml", b"resources:\n- cm.yaml\n"),
         ("base/cm.yaml", CM),
-        ("a/kustomization.yaml", b"resources:\n- ../base\nnamePrefix: a-\n"),
-        ("b/kustomization.yaml", b"resources:\n- ../base\nnamePrefix: b-\n"),
+        (
+            "a/kustomization.yaml",
+            b"resources:\n- ../base\nnamePrefix: a-\n",
+        ),
+        (
+            "b/kustomization.yaml",
+            b"resources:\n- ../base\nnamePrefix: b-\n",
+        ),
     ]);
     let ws = Workspace::with_virtual_root(&root);
     let a = build_to_string(&ws, Path::new("a"), &fifo()).unwrap();
