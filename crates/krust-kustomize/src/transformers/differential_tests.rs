@@ -759,3 +759,44 @@ namePrefix:
         "overlay",
     );
 }
+
+/// kustomize knows cluster scope by apiVersion and kind from its v1.21.2 schema: newer
+/// cluster-scoped kinds and other versions get a namespace.
+#[test]
+fn cluster_scope_is_per_api_version() {
+    check(
+        "scope",
+        r#"=== kustomization.yaml
+namespace: foo
+sortOptions:
+  order: fifo
+resources:
+- r.yaml
+=== r.yaml
+apiVersion: resource.k8s.io/v1beta1
+kind: DeviceClass
+metadata:
+  name: dc
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pv
+---
+apiVersion: storage.k8s.io/v1beta1
+kind: VolumeAttributesClass
+metadata:
+  name: vac
+---
+apiVersion: rbac.authorization.k8s.io/v1alpha1
+kind: ClusterRole
+metadata:
+  name: cr
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: cr
+"#,
+    );
+}

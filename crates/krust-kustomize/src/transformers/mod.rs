@@ -123,45 +123,88 @@ pub enum TransformError {
     WrongTarget(String),
 }
 
-/// True when kustomize's built-in schema knows `group`/`kind` as cluster-scoped. Unlike
-/// [`crate::resource::is_cluster_scoped_kind`] this looks at the group too: kustomize keys its
-/// table by apiVersion and kind, so a CRD kind that happens to be called `Namespace` (e.g.
-/// `servicebus.azure.com`) is namespaced.
-pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
-    let expected: &[&str] = match kind {
-        "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus" => &[""],
-        "ClusterRole" | "ClusterRoleBinding" => &["rbac.authorization.k8s.io"],
-        "CustomResourceDefinition" => &["apiextensions.k8s.io"],
-        "APIService" => &["apiregistration.k8s.io"],
-        "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment" | "VolumeAttributesClass" => {
-            &["storage.k8s.io"]
-        }
-        "PriorityClass" => &["scheduling.k8s.io"],
-        "IngressClass" | "IPAddress" | "ServiceCIDR" => &["networking.k8s.io"],
-        "RuntimeClass" => &["node.k8s.io"],
-        "PodSecurityPolicy" => &["policy", "extensions"],
-        "MutatingWebhookConfiguration"
-        | "ValidatingWebhookConfiguration"
-        | "ValidatingAdmissionPolicy"
-        | "ValidatingAdmissionPolicyBinding"
-        | "MutatingAdmissionPolicy"
-        | "MutatingAdmissionPolicyBinding" => &["admissionregistration.k8s.io"],
-        "CertificateSigningRequest" | "ClusterTrustBundle" => &["certificates.k8s.io"],
-        "FlowSchema" | "PriorityLevelConfiguration" => &["flowcontrol.apiserver.k8s.io"],
-        "TokenReview" => &["authentication.k8s.io"],
-        "SubjectAccessReview" | "SelfSubjectAccessReview" | "SelfSubjectRulesReview" => {
-            &["authorization.k8s.io"]
-        }
-        "DeviceClass" => &["resource.k8s.io"],
-        _ => return false,
-    };
-    expected.contains(&group)
+/// The `(apiVersion, kind)` pairs kustomize knows as cluster-scoped: the cluster-scoped types
+/// of its built-in Kubernetes v1.21.2 schema plus the ValidatingAdmissionPolicy kinds it adds.
+/// Everything else — including newer cluster-scoped kinds such as `DeviceClass`, other versions
+/// of the listed kinds, and every CRD kind — is namespaced for kustomize.
+const CLUSTER_SCOPED: [(&str, &str); 38] = [
+    (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io/v1", "APIService"),
+    ("apiregistration.k8s.io/v1beta1", "APIService"),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"),
+    ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"),
+    ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "PriorityLevelConfiguration",
+    ),
+    ("networking.k8s.io/v1", "IngressClass"),
+    ("networking.k8s.io/v1beta1", "IngressClass"),
+    ("node.k8s.io/v1", "RuntimeClass"),
+    ("node.k8s.io/v1beta1", "RuntimeClass"),
+    ("policy/v1beta1", "PodSecurityPolicy"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"),
+    ("scheduling.k8s.io/v1", "PriorityClass"),
+    ("scheduling.k8s.io/v1beta1", "PriorityClass"),
+    ("storage.k8s.io/v1", "CSIDriver"),
+    ("storage.k8s.io/v1", "CSINode"),
+    ("storage.k8s.io/v1", "StorageClass"),
+    ("storage.k8s.io/v1", "VolumeAttachment"),
+    ("storage.k8s.io/v1beta1", "CSIDriver"),
+    ("storage.k8s.io/v1beta1", "CSINode"),
+    ("storage.k8s.io/v1beta1", "StorageClass"),
+    ("storage.k8s.io/v1beta1", "VolumeAttachment"),
+    ("v1", "ComponentStatus"),
+    ("v1", "Namespace"),
+    ("v1", "Node"),
+    ("v1", "NodeProxyOptions"),
+    ("v1", "PersistentVolume"),
+];
+
+/// True when kustomize treats `apiVersion`/`kind` as cluster-scoped (see `CLUSTER_SCOPED`).
+/// Unlike [`crate::resource::is_cluster_scoped_kind`] this looks at the apiVersion too, as
+/// kustomize keys its table by apiVersion and kind: a CRD kind that happens to be called
+/// `Namespace` (e.g. `servicebus.azure.com`) is namespaced.
+pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(a, k)| *k == kind && *a == api_version)
 }
 
 /// [`is_cluster_scoped`] for an object's `apiVersion` and `kind`.
 pub(crate) fn object_is_cluster_scoped(obj: &Value) -> bool {
-    let (group, _) = fieldspec::split_api_version(obj.str_at(&["apiVersion"]).unwrap_or(""));
-    is_cluster_scoped(group, obj.str_at(&["kind"]).unwrap_or(""))
+    is_cluster_scoped(
+        obj.str_at(&["apiVersion"]).unwrap_or(""),
+        obj.str_at(&["kind"]).unwrap_or(""),
+    )
 }
 
 /// The build-annotation domain kustomize uses for its internal bookkeeping.

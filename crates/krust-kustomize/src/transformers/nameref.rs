@@ -33,7 +33,7 @@ struct Info {
 }
 
 fn effective_ns(id: &ResId) -> String {
-    if is_cluster_scoped(&id.gvk.group, &id.gvk.kind) {
+    if is_cluster_scoped(&id.gvk.api_version(), &id.gvk.kind) {
         String::new()
     } else if id.namespace.is_empty() {
         "default".to_string()
@@ -65,7 +65,7 @@ impl Index {
         for (i, r) in resources.resources().iter().enumerate() {
             let cur = r.id();
             let org = r.original_id();
-            let cluster_scoped = is_cluster_scoped(&cur.gvk.group, &cur.gvk.kind);
+            let cluster_scoped = is_cluster_scoped(&cur.gvk.api_version(), &cur.gvk.kind);
             let info = Info {
                 name: cur.name.clone(),
                 raw_ns: cur.namespace.clone(),
@@ -84,7 +84,7 @@ impl Index {
                     by_prev_name.entry(id.name.clone()).or_default().push(i);
                 }
             }
-            if !is_cluster_scoped(&org.gvk.group, &org.gvk.kind) {
+            if !is_cluster_scoped(&org.gvk.api_version(), &org.gvk.kind) {
                 all_org_ns.insert(info.org_eff_ns.clone());
                 if !cluster_scoped {
                     org_ns_by_cur_ns
