@@ -21,6 +21,7 @@ pub mod keys;
 pub mod metadata;
 pub mod shamir;
 pub mod stores;
+pub mod timestamp;
 pub mod tree;
 
 pub use error::{Error, KeyAttempt, Result};

@@ -425,3 +425,42 @@ fn data_key_any(ks: &KeySources, md: &krust_sops::Metadata) -> Result<Vec<u8>, S
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// sops functional test `test_yaml_time`: YAML dates become `time` values.
+#[test]
+fn yaml_time_values() {
+    let e = env(1);
+    let input = b"a: 2024-01-01\nb: 2006-01-02T15:04:05+07:06";
+    let enc = encrypt(input, Format::Yaml, &opts(&e), &e.keys).unwrap();
+    assert!(String::from_utf8_lossy(&enc).contains("type:time]"));
+    let d = decrypt(&enc, Format::Yaml, &e.keys).unwrap();
+    assert_eq!(
+        String::from_utf8(d.plaintext).unwrap(),
+        "a: 2024-01-01T00:00:00Z\nb: 2006-01-02T15:04:05+07:06\n"
+    );
+}
+
+/// sops functional test `test_ini_values_as_strings`: YAML decrypted to INI.
+#[test]
+fn ini_values_as_strings() {
+    let e = env(1);
+    let input = b"the_section:\n  int: 123\n  float: 1.23\n  bool: true\n  date: 2025-01-02\n  timestamp: 2025-01-02 03:04:05\n  utc_timestamp: 2025-01-02T03:04:05Z\n  string: this is a string";
+    let enc = encrypt(input, Format::Yaml, &opts(&e), &e.keys).unwrap();
+    let o = krust_sops::DecryptOptions {
+        output: Some(Format::Ini),
+        ..Default::default()
+    };
+    let d = krust_sops::decrypt_with(&enc, Format::Yaml, &e.keys, &o).unwrap();
+    assert_eq!(
+        String::from_utf8(d.plaintext).unwrap(),
+        "[the_section]\nint           = 123\nfloat         = 1.23\nbool          = true\ndate          = 2025-01-02T00:00:00Z\ntimestamp     = 2025-01-02T03:04:05Z\nutc_timestamp = 2025-01-02T03:04:05Z\nstring        = this is a string\n"
+    );
+}
+
+/// sops functional test `roundtrip_binary`.
+#[test]
+fn binary_with_json_like_content() {
+    let e = env(1);
+    let data = b"\"\"{}this_is_binary_data";
+    roundtrip(data, Format::Binary, &opts(&e), &e.keys);
+}

@@ -1,7 +1,7 @@
 //! dotenv store: `KEY=VALUE` lines, `#` comments, `\n` escapes.
 
 use crate::error::{Error, Result};
-use crate::tree::{go_float_f, Branch, Comment, Item, Value};
+use crate::tree::{go_float_f, go_float_g, Branch, Comment, Item, Value};
 
 /// Parses a dotenv file.
 pub fn parse(input: &[u8]) -> Result<Branch> {
@@ -39,14 +39,17 @@ pub fn parse(input: &[u8]) -> Result<Branch> {
 /// Go sops' `ValToString` for scalars.
 pub fn val_to_string(v: &Value) -> String {
     match v {
-        Value::Str(s) | Value::Time(s) => s.clone(),
+        Value::Str(s) => s.clone(),
+        // Go formats times with RFC 3339 (no fractional seconds) here.
+        Value::Time(t) => crate::timestamp::without_fraction(t),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => {
-            let g = go_float_f(*f);
-            if g.contains('.') || g.contains('e') || g.contains("Inf") || g.contains("NaN") {
+            // Go: FormatFloat(f, 'G', -1, 64), with one decimal when it reads like an integer.
+            let g = go_float_g(*f).replace('e', "E");
+            if g.contains('.') || g.contains('E') || f.is_nan() || f.is_infinite() {
                 g
             } else {
-                format!("{g}.0")
+                format!("{}.0", go_float_f(*f))
             }
         }
         Value::Bool(b) => b.to_string(),

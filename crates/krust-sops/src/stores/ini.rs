@@ -103,7 +103,7 @@ pub fn parse(input: &[u8]) -> Result<Branch> {
                 Some(e) => r[..e].to_string(),
                 None => rest.to_string(),
             }
-        } else if rest.len() >= 2
+        } else if rest.trim_end().len() >= 2
             && ((rest.starts_with('"') && rest.trim_end().ends_with('"'))
                 || (rest.starts_with('\'') && rest.trim_end().ends_with('\'')))
         {

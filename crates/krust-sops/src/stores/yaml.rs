@@ -226,7 +226,11 @@ impl<'a> Builder<'a> {
         if let Some(tag) = tag {
             if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
                 return match tag.suffix.as_str() {
-                    "str" | "binary" | "timestamp" => Value::Str(text.to_string()),
+                    "str" | "binary" => Value::Str(text.to_string()),
+                    "timestamp" => match crate::timestamp::parse_yaml_timestamp(text) {
+                        Some(t) => Value::Time(t),
+                        None => Value::Str(text.to_string()),
+                    },
                     "null" => Value::Null,
                     "float" => match krust_yaml::parse::resolve_plain(text) {
                         krust_yaml::Value::Int(i) => Value::Float(i as f64),
@@ -239,7 +243,14 @@ impl<'a> Builder<'a> {
         if style != ScalarStyle::Plain {
             return Value::Str(text.to_string());
         }
-        from_kyaml(krust_yaml::parse::resolve_plain(text), text)
+        match from_kyaml(krust_yaml::parse::resolve_plain(text), text) {
+            // go-yaml v3 decodes plain timestamps to time.Time, which sops encrypts as `time`.
+            Value::Str(s) => match crate::timestamp::parse_yaml_timestamp(&s) {
+                Some(t) => Value::Time(t),
+                None => Value::Str(s),
+            },
+            v => v,
+        }
     }
 
     fn node(
@@ -761,7 +772,8 @@ impl Emitter {
                 "NaN" => ".nan".into(),
                 s => s.to_string(),
             },
-            Value::Str(s) | Value::Time(s) => format_str(s, false, content_indent, self.step),
+            Value::Str(s) => format_str(s, false, content_indent, self.step),
+            Value::Time(s) => s.clone(),
             Value::Bytes(b) => format!(
                 "!!binary {}",
                 base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b)
