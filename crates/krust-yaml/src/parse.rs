@@ -319,6 +319,8 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Builds one node (with everything nested in it) starting at `ev`, without recursion: open
+    /// collections live on an explicit stack, so nesting depth costs heap, not call stack.
     fn node(
         &mut self,
         ev: Event<'a>,
@@ -326,137 +328,204 @@ impl<'a> Builder<'a> {
         depth: usize,
         as_key: bool,
     ) -> Result<Node, ParseError> {
-        if depth > MAX_DEPTH {
-            return Err(err_at(
-                &span,
-                format!("YAML nesting is deeper than {MAX_DEPTH} levels"),
-            ));
-        }
-        match ev {
-            Event::Scalar(text, style, anchor, tag) => {
-                let resolved =
-                    resolve_scalar(&text, style, tag.as_deref()).map_err(|m| err_at(&span, m))?;
-                let keep_text = as_key || anchor != 0;
-                let node = match resolved {
-                    Resolved::Text => {
-                        let owned = text.into_owned();
-                        Node {
-                            value: if as_key && anchor == 0 {
-                                Value::Null
-                            } else {
-                                Value::String(owned.clone())
-                            },
-                            key_text: keep_text.then_some(owned),
-                            string_key: true,
-                        }
-                    }
-                    Resolved::Value(value, string_key) => Node {
-                        value,
-                        key_text: keep_text.then(|| text.into_owned()),
-                        string_key,
-                    },
-                };
-                self.remember(anchor, &node);
-                Ok(node)
-            }
-            Event::Alias(id) => {
-                let node = self
-                    .anchors
-                    .get(&id)
-                    .ok_or_else(|| err_at(&span, "unknown anchor referenced by alias"))?;
-                let cost = count_nodes(&node.value);
-                if cost > self.alias_budget {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut next = Some((ev, span));
+        loop {
+            let (ev, span) = match next.take() {
+                Some(e) => e,
+                None => self.next()?,
+            };
+            let level = depth + stack.len();
+            let wants_key = match stack.last() {
+                Some(Frame::Map(m)) => m.pending_key.is_none(),
+                Some(Frame::Seq { .. }) => false,
+                None => as_key,
+            };
+            let is_merge_key = wants_key
+                && !stack.is_empty()
+                && matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, tag)
+                    if t == "<<" && tag.as_ref().is_none_or(|t| (t.handle == "!" && t.suffix.is_empty()) || is_core(t, "merge")));
+            let done: Node = match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) if level >= MAX_DEPTH => {
                     return Err(err_at(
                         &span,
-                        "alias expansion is too large (more than 5,000,000 nodes)",
+                        format!("YAML nesting is deeper than {MAX_DEPTH} levels"),
                     ));
                 }
-                self.alias_budget -= cost;
-                Ok(node.clone())
-            }
-            Event::SequenceStart(anchor, _) => {
-                let mut items = Vec::new();
-                loop {
-                    let (ev, span) = self.next()?;
-                    if matches!(ev, Event::SequenceEnd) {
-                        break;
-                    }
-                    items.push(self.node(ev, span, depth + 1, false)?.value);
+                Event::SequenceStart(anchor, _) => {
+                    stack.push(Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                    });
+                    continue;
                 }
-                let node = Node {
-                    value: Value::Seq(items),
-                    key_text: None,
-                    string_key: false,
-                };
-                self.remember(anchor, &node);
-                Ok(node)
+                Event::MappingStart(anchor, _) => {
+                    stack.push(Frame::Map(Box::new(MapFrame {
+                        anchor,
+                        nested: level > 0,
+                        ..MapFrame::default()
+                    })));
+                    continue;
+                }
+                Event::SequenceEnd => match stack.pop() {
+                    Some(Frame::Seq { items, anchor }) => {
+                        let node = Node {
+                            value: Value::Seq(items),
+                            key_text: None,
+                            string_key: false,
+                        };
+                        self.remember(anchor, &node);
+                        node
+                    }
+                    _ => return Err(err_at(&span, "unexpected end of sequence")),
+                },
+                Event::MappingEnd => match stack.pop() {
+                    Some(Frame::Map(m)) => {
+                        let anchor = m.anchor;
+                        let node = Node {
+                            value: Value::Map(m.finish(self.options)?),
+                            key_text: None,
+                            string_key: false,
+                        };
+                        self.remember(anchor, &node);
+                        node
+                    }
+                    _ => return Err(err_at(&span, "unexpected end of mapping")),
+                },
+                Event::Scalar(text, style, anchor, tag) => {
+                    let resolved = resolve_scalar(&text, style, tag.as_deref())
+                        .map_err(|m| err_at(&span, m))?;
+                    let keep_text = wants_key || anchor != 0;
+                    let node = match resolved {
+                        Resolved::Text => {
+                            let owned = text.into_owned();
+                            Node {
+                                value: if wants_key && anchor == 0 {
+                                    Value::Null
+                                } else {
+                                    Value::String(owned.clone())
+                                },
+                                key_text: keep_text.then_some(owned),
+                                string_key: true,
+                            }
+                        }
+                        Resolved::Value(value, string_key) => Node {
+                            value,
+                            key_text: keep_text.then(|| text.into_owned()),
+                            string_key,
+                        },
+                    };
+                    self.remember(anchor, &node);
+                    node
+                }
+                Event::Alias(id) => {
+                    let node = self
+                        .anchors
+                        .get(&id)
+                        .ok_or_else(|| err_at(&span, "unknown anchor referenced by alias"))?;
+                    let cost = count_nodes(&node.value);
+                    if cost > self.alias_budget {
+                        return Err(err_at(
+                            &span,
+                            "alias expansion is too large (more than 5,000,000 nodes)",
+                        ));
+                    }
+                    self.alias_budget -= cost;
+                    node.clone()
+                }
+                _ => return Err(err_at(&span, "unexpected YAML event")),
+            };
+            // Hand the finished node to the collection that is open, or return it.
+            match stack.last_mut() {
+                None => return Ok(done),
+                Some(Frame::Seq { items, .. }) => items.push(done.value),
+                Some(Frame::Map(m)) => match m.pending_key.take() {
+                    None => m.pending_key = Some((done, span, is_merge_key)),
+                    Some((key, key_span, is_merge)) => {
+                        m.add(key, key_span, is_merge, done.value)?
+                    }
+                },
             }
-            Event::MappingStart(anchor, _) => {
-                let node = Node {
-                    value: Value::Map(self.mapping(depth)?),
-                    key_text: None,
-                    string_key: false,
-                };
-                self.remember(anchor, &node);
-                Ok(node)
-            }
-            _ => Err(err_at(&span, "unexpected YAML event")),
         }
     }
+}
 
-    fn mapping(&mut self, depth: usize) -> Result<Mapping, ParseError> {
-        let mut map = Mapping::new();
-        let mut merges: Vec<(Value, Span)> = Vec::new();
-        // Line of each key, by the key's index in `map` (for duplicate-key errors).
-        let mut key_lines: Vec<usize> = Vec::new();
-        let mut merge_line: Option<usize> = None;
-        let mut non_string_key: Option<Span> = None;
-        loop {
-            let (ev, span) = self.next()?;
-            if matches!(ev, Event::MappingEnd) {
-                break;
-            }
-            let is_merge = matches!(&ev, Event::Scalar(t, ScalarStyle::Plain, _, tag)
-                if t == "<<" && tag.as_ref().is_none_or(|t| (t.handle == "!" && t.suffix.is_empty()) || is_core(t, "merge")));
-            let key = self.node(ev, span, depth + 1, true)?;
-            let (vev, vspan) = self.next()?;
-            let value = self.node(vev, vspan, depth + 1, false)?.value;
-            let key_text = match key.key_text {
-                Some(_) if matches!(key.value, Value::Null) && !key.string_key => String::new(),
-                Some(t) => t,
-                None => {
-                    return Err(err_at(
-                        &span,
-                        format!(
-                            "invalid map key: a {} cannot be a mapping key",
-                            key.value.kind_name()
-                        ),
-                    ))
-                }
-            };
-            let first = if is_merge {
-                merge_line
-            } else {
-                map.get_index_of(&key_text).map(|i| key_lines[i])
-            };
-            if let Some(first) = first {
+/// A collection being built by [`Builder::node`].
+enum Frame {
+    Seq { items: Vec<Value>, anchor: usize },
+    Map(Box<MapFrame>),
+}
+
+/// A mapping being built: its entries so far and what the checks need.
+#[derive(Default)]
+struct MapFrame {
+    anchor: usize,
+    /// Below the document root (non-string keys matter there, see [`ParseOptions`]).
+    nested: bool,
+    map: Mapping,
+    /// Line of each key, by the key's index in `map` (for duplicate-key errors).
+    key_lines: Vec<usize>,
+    merges: Vec<(Value, Span)>,
+    merge_line: Option<usize>,
+    non_string_key: Option<Span>,
+    /// A key waiting for its value, its position, and whether it is a merge key (`<<`).
+    pending_key: Option<(Node, Span, bool)>,
+}
+
+impl MapFrame {
+    fn add(
+        &mut self,
+        key: Node,
+        span: Span,
+        is_merge: bool,
+        value: Value,
+    ) -> Result<(), ParseError> {
+        let key_text = match key.key_text {
+            Some(_) if matches!(key.value, Value::Null) && !key.string_key => String::new(),
+            Some(t) => t,
+            None => {
                 return Err(err_at(
                     &span,
-                    format!("mapping key \"{key_text}\" already defined at line {first}"),
-                ));
+                    format!(
+                        "invalid map key: a {} cannot be a mapping key",
+                        key.value.kind_name()
+                    ),
+                ))
             }
-            if is_merge {
-                merge_line = Some(span.start.line());
-                merges.push((value, span));
-                continue;
-            }
-            if !key.string_key && non_string_key.is_none() {
-                non_string_key = Some(span);
-            }
-            key_lines.push(span.start.line());
-            map.insert(key_text, value);
+        };
+        let first = if is_merge {
+            self.merge_line
+        } else {
+            self.map.get_index_of(&key_text).map(|i| self.key_lines[i])
+        };
+        if let Some(first) = first {
+            return Err(err_at(
+                &span,
+                format!("mapping key \"{key_text}\" already defined at line {first}"),
+            ));
         }
-        if let (Some(span), true, true) = (non_string_key, self.options.resource_keys, depth > 0) {
+        if is_merge {
+            self.merge_line = Some(span.start.line());
+            self.merges.push((value, span));
+            return Ok(());
+        }
+        if !key.string_key && self.non_string_key.is_none() {
+            self.non_string_key = Some(span);
+        }
+        self.key_lines.push(span.start.line());
+        self.map.insert(key_text, value);
+        Ok(())
+    }
+
+    fn finish(self, options: ParseOptions) -> Result<Mapping, ParseError> {
+        let MapFrame {
+            nested,
+            mut map,
+            merges,
+            non_string_key,
+            ..
+        } = self;
+        if let (Some(span), true, true) = (non_string_key, options.resource_keys, nested) {
             return Err(err_at(
                 &span,
                 "mapping key is not a string (kustomize cannot print it: json: unsupported type: map[interface {}]interface {})",
@@ -657,5 +726,83 @@ mod tests {
         ] {
             let _ = parse_documents(input);
         }
+    }
+
+    #[test]
+    fn hostile_inputs_fail_cleanly() {
+        let deep = "[".repeat(100_000);
+        let e = parse_documents(&deep).unwrap_err();
+        assert!(e.message.contains("deeper") || e.line >= 1, "{e}");
+        // The deepest accepted tree still prints (and drops) on a 2 MiB test thread.
+        let deepest = format!("{}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        let v = parse_one(&deepest).unwrap();
+        assert!(crate::emit::to_string(&v).starts_with("- - - "));
+        let deep_map: String = (0..MAX_DEPTH - 1).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        assert!(crate::emit::to_string(&parse_one(&deep_map).unwrap()).contains("a: null"));
+        let deep_block: String = (0..2000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        assert!(parse_documents(&deep_block).is_err());
+        let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..12 {
+            let prev = if i == 0 {
+                'a'
+            } else {
+                (b'a' + i as u8) as char
+            };
+            let name = (b'b' + i as u8) as char;
+            laughs.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let e = parse_documents(&laughs).unwrap_err();
+        assert!(e.message.contains("alias expansion"), "{e}");
+    }
+
+    #[test]
+    fn bytes_are_decoded_like_go_yaml() {
+        let e = parse_bytes(b"a: 1\nb: caf\xe9\xff\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.message.as_str()),
+            (2, 7, "invalid trailing UTF-8 octet")
+        );
+        let e = parse_bytes(b"a: \xff").unwrap_err();
+        assert_eq!(e.message, "invalid leading UTF-8 octet");
+        let e = parse_bytes(b"a: \xe2\x82").unwrap_err();
+        assert_eq!(e.message, "incomplete UTF-8 octet sequence");
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a: b\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(
+            parse_bytes(&utf16).unwrap()[0].value.str_at(&["a"]),
+            Some("b")
+        );
+        assert_eq!(
+            parse_bytes(b"\xef\xbb\xbfa: 1\n").unwrap()[0]
+                .value
+                .get("a"),
+            Some(&Value::Int(1))
+        );
+        let e = parse_documents("a: x\u{1}y\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 5));
+        assert!(e.message.starts_with("control characters are not allowed"));
+    }
+
+    #[test]
+    fn keys_keep_their_text_and_unknown_anchors_are_named() {
+        let v = parse_one("0x1F: a\n1.50: b\n~: c\n").unwrap();
+        let keys: Vec<&str> = v.as_map().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["0x1F", "1.50", ""]);
+        let e = parse_documents("a: *nope\n").unwrap_err();
+        assert_eq!(e.message, "unknown anchor 'nope' referenced");
+        let strict = ParseOptions {
+            resource_keys: true,
+        };
+        assert!(parse_documents_with("a:\n  1: x\n", strict).is_err());
+        assert!(parse_documents_with("1: x\n", strict).is_ok());
+        let e = parse_documents("<<: {a: 1}\n<<: {b: 2}\n").unwrap_err();
+        assert!(
+            e.message.contains("\"<<\" already defined at line 1"),
+            "{e}"
+        );
     }
 }
