@@ -16,12 +16,20 @@ use crate::context::Context;
 use crate::util;
 use crate::CheckedObject;
 
-/// Pod labels of every workload in `ns`.
-pub fn pods_in<'a>(ctx: &'a Context<'a>, ns: &str) -> Vec<Option<&'a Mapping>> {
-    ctx.objects()
-        .filter(|(_, o)| util::pod_spec(&o.value).is_some() && ctx.effective_namespace(o) == ns)
-        .map(|(_, o)| util::pod_labels(&o.value))
-        .collect()
+/// Pod labels of every workload, by namespace (computed once per rule).
+pub fn pods_by_namespace<'a>(
+    ctx: &'a Context<'a>,
+) -> std::collections::HashMap<String, Vec<Option<&'a Mapping>>> {
+    let mut out: std::collections::HashMap<String, Vec<Option<&'a Mapping>>> =
+        std::collections::HashMap::new();
+    for (_, o) in ctx.objects() {
+        if util::pod_spec(&o.value).is_some() {
+            out.entry(ctx.effective_namespace(o))
+                .or_default()
+                .push(util::pod_labels(&o.value));
+        }
+    }
+    out
 }
 
 /// Namespaces where something krust cannot render creates pods and services (Helm charts,

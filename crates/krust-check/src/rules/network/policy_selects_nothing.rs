@@ -39,6 +39,7 @@ impl Rule for PolicySelectsNothing {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let opaque = super::opaque_namespaces(ctx);
+        let pods = super::pods_by_namespace(ctx);
         for o in ctx.of_kind("NetworkPolicy") {
             let sel = o.value.get_path(&["spec", "podSelector"]);
             if super::selects_all(sel) {
@@ -49,8 +50,10 @@ impl Rule for PolicySelectsNothing {
                 continue;
             }
             let Some(sel) = sel else { continue };
-            if !super::pods_in(ctx, &ns)
-                .iter()
+            if !pods
+                .get(&ns)
+                .into_iter()
+                .flatten()
                 .any(|l| util::label_selector_matches(sel, *l))
             {
                 out.push(ctx.finding(

@@ -41,6 +41,7 @@ impl Rule for ServiceSelectsNothing {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let opaque = super::opaque_namespaces(ctx);
+        let pods = super::pods_by_namespace(ctx);
         for o in ctx.of_kind("Service") {
             let Some(sel) = o
                 .value
@@ -56,8 +57,10 @@ impl Rule for ServiceSelectsNothing {
             if opaque.contains(&ns) {
                 continue;
             }
-            if !super::pods_in(ctx, &ns)
-                .iter()
+            if !pods
+                .get(&ns)
+                .into_iter()
+                .flatten()
                 .any(|l| util::map_selects(sel, *l))
             {
                 let shown: Vec<String> = sel
