@@ -48,15 +48,18 @@ fn id_selected_exactly(id: &ResId, sel: &IdSelector) -> bool {
 /// not scan the whole list.
 struct NameIndex {
     by_name: HashMap<String, Vec<usize>>,
+    /// Every id of each resource ([`all_ids`]), computed once per index.
+    ids: Vec<Vec<ResId>>,
     len: usize,
 }
 
 impl NameIndex {
     fn build(resources: &[Resource]) -> NameIndex {
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, r) in resources.iter().enumerate() {
-            for id in all_ids(r) {
-                let e = by_name.entry(id.name).or_default();
+        let ids: Vec<Vec<ResId>> = resources.iter().map(all_ids).collect();
+        for (i, list) in ids.iter().enumerate() {
+            for id in list {
+                let e = by_name.entry(id.name.clone()).or_default();
                 if e.last() != Some(&i) {
                     e.push(i);
                 }
@@ -64,8 +67,14 @@ impl NameIndex {
         }
         NameIndex {
             by_name,
+            ids,
             len: resources.len(),
         }
+    }
+
+    /// The ids of the resource at `pos`.
+    fn ids_of(&self, pos: usize) -> &[ResId] {
+        self.ids.get(pos).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Candidate positions (ascending) for a literal name, or every position.
@@ -173,11 +182,10 @@ impl CompiledTarget {
         })
     }
 
-    fn selects(&self, r: &Resource) -> bool {
+    fn selects(&self, r: &Resource, ids: &[ResId]) -> bool {
         if !self.select_meta.matches(r) || self.reject_meta.iter().any(|m| m.matches(r)) {
             return false;
         }
-        let ids = all_ids(r);
         if self
             .reject_ids
             .iter()
@@ -269,10 +277,8 @@ fn source_value(
     let mut found: Option<usize> = None;
     let literal = (!sel.id.name.is_empty()).then_some(sel.id.name.as_str());
     for pos in index.candidates(literal) {
-        let Some(res) = resources.get(pos) else {
-            continue;
-        };
-        if all_ids(res)
+        if index
+            .ids_of(pos)
             .iter()
             .any(|id| id_selected_exactly(id, &sel.id))
         {
@@ -476,7 +482,7 @@ pub fn apply_replacements(
                 let Some(res) = resmap.resources_mut().get_mut(pos) else {
                     continue;
                 };
-                if !compiled.selects(res) {
+                if !compiled.selects(res, index.ids_of(pos)) {
                     continue;
                 }
                 copy_to_target(res, &value, t)?;
