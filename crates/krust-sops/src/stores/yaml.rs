@@ -305,7 +305,6 @@ impl<'a> Builder<'a> {
     fn mapping(&mut self, depth: usize, top: bool, indent_hint: usize) -> Result<Branch> {
         let mut branch = Branch::new();
         let mut indent: Option<usize> = None;
-        let mut merges = Vec::new();
         let mut seen = std::collections::HashSet::new();
         loop {
             let (ev, span) = self.next()?;
@@ -368,37 +367,15 @@ impl<'a> Builder<'a> {
                     }));
                 }
             }
-            if is_merge {
-                merges.push(value);
-                continue;
-            }
-            if !seen.insert(key.clone()) {
+            // Like sops (which walks go-yaml nodes), a merge key `<<` stays an ordinary key
+            // holding the aliased mapping; it is not merged, and may repeat.
+            if !is_merge && !seen.insert(key.clone()) {
                 return Err(span_err(
                     &span,
                     format!("mapping key \"{key}\" already defined"),
                 ));
             }
             branch.push(Item::Pair(key, value));
-        }
-        for m in merges {
-            let srcs = match m {
-                Value::Seq(s) => s,
-                o => vec![o],
-            };
-            for s in srcs {
-                if let Value::Map(b) = s {
-                    for it in b {
-                        if let Item::Pair(k, v) = it {
-                            if !branch
-                                .iter()
-                                .any(|i| matches!(i, Item::Pair(k2, _) if *k2 == k))
-                            {
-                                branch.push(Item::Pair(k, v));
-                            }
-                        }
-                    }
-                }
-            }
         }
         Ok(branch)
     }
@@ -920,7 +897,7 @@ fn analyze(s: &str) -> Analysis {
 
 /// Whether go-yaml v3 would resolve this plain text to something other than a string.
 fn resolves_non_str(s: &str) -> bool {
-    if s.is_empty() {
+    if s.is_empty() || s == "<<" {
         return true;
     }
     if !matches!(
@@ -1111,5 +1088,20 @@ mod tests {
         );
         assert_eq!(format_str("a: b", false, 0, 4), "'a: b'");
         assert_eq!(format_str("hello world", false, 0, 4), "hello world");
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    #[test]
+    fn merge_key_is_kept_like_sops() {
+        let src = "base: &b\n    x: 1\nderived:\n    <<: *b\n    z: 2\n";
+        let docs = parse(src.as_bytes()).unwrap();
+        assert_eq!(
+            emit(&docs, 4),
+            "base:\n    x: 1\nderived:\n    \"<<\":\n        x: 1\n    z: 2\n"
+        );
     }
 }
