@@ -1105,3 +1105,29 @@ mod merge_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod comment_tests {
+    use super::*;
+
+    fn same(src: &str) {
+        let docs = parse(src.as_bytes()).unwrap();
+        assert_eq!(emit(&docs, 4), src);
+    }
+
+    #[test]
+    fn multi_document_comments() {
+        same("# c1\na: 1\n---\n# c2\nb: 2\n# end\n");
+    }
+
+    #[test]
+    fn kubernetes_secret_comments() {
+        same("apiVersion: v1\nkind: Secret\nmetadata:\n    name: foo # the name\nstringData:\n    # password for db\n    password: x\n    list:\n        # first\n        - a # inline\n        - b\n");
+    }
+
+    #[test]
+    fn comment_after_nested_block_goes_to_parent() {
+        let docs = parse(b"a:\n    b: 1\n# top\nc: 2\n").unwrap();
+        assert!(matches!(&docs[0][1], Item::Comment(c) if c.text == " top"));
+    }
+}
