@@ -457,12 +457,22 @@ fn run_inner(args: Args) -> Result<(), Fail> {
             let config = load_config(&common)?;
             let rule_path = filename_override.as_deref().unwrap_or(&file);
             let mut opts = match (&config, groups_from_flags(&age, &pgp)) {
-                (_, Some(groups)) => EncryptOptions {
+                // Keys from flags; the matching rule (if any) still gives the selectors.
+                (Some(c), Some(groups)) => match c.rule_for(rule_path) {
+                    Ok(rule) => EncryptOptions {
+                        key_groups: groups,
+                        grouped: false,
+                        shamir_threshold: 0,
+                        ..rule
+                    },
+                    Err(_) => EncryptOptions {
+                        key_groups: groups,
+                        store: c.store_options(),
+                        ..Default::default()
+                    },
+                },
+                (None, Some(groups)) => EncryptOptions {
                     key_groups: groups,
-                    store: config
-                        .as_ref()
-                        .map(|c| c.store_options())
-                        .unwrap_or_default(),
                     ..Default::default()
                 },
                 (Some(c), None) => c.rule_for(rule_path)?,
