@@ -202,7 +202,7 @@ fn git_remote_urls(root: &Path) -> Vec<String> {
 
 /// Builds the SOPS decryptor: `--age-key`/`--pgp-key` files plus the sops environment
 /// (`SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the user's age keys file).
-fn decryptor(common: &Common) -> anyhow::Result<Box<dyn Decryptor>> {
+fn decryptor(common: &Common) -> anyhow::Result<Box<dyn Decryptor + Sync>> {
     let mut keys = krust_sops::KeySources::from_env();
     for f in &common.age_key {
         let text = std::fs::read_to_string(f)

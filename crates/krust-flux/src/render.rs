@@ -319,6 +319,22 @@ pub fn normalize_git_url(url: &str) -> String {
     u.trim_end_matches('/').trim_end_matches(".git").to_string()
 }
 
+/// The outcome of [`Renderer::stage`].
+enum Stage {
+    Unresolved(String),
+    Failed {
+        dir: Option<PathBuf>,
+        file: PathBuf,
+        step: Step,
+        message: String,
+    },
+    Built {
+        dir: PathBuf,
+        objects: Vec<BuiltObject>,
+        kept_encrypted: bool,
+    },
+}
+
 struct KsState {
     info: RenderedKustomization,
     objects: Vec<BuiltObject>,
@@ -326,7 +342,11 @@ struct KsState {
 }
 
 /// Renders the repository reachable from `options.entry`.
-pub fn render(options: &RenderOptions, engine: &dyn Engine, dec: &dyn Decryptor) -> RenderedRepo {
+pub fn render(
+    options: &RenderOptions,
+    engine: &(dyn Engine + Sync),
+    dec: &(dyn Decryptor + Sync),
+) -> RenderedRepo {
     let root = absolute(&options.root);
     let entry = absolute(&options.entry);
     let mut repo = RenderedRepo {
@@ -371,8 +391,8 @@ pub fn render(options: &RenderOptions, engine: &dyn Engine, dec: &dyn Decryptor)
 
 struct Renderer<'a> {
     options: &'a RenderOptions,
-    engine: &'a dyn Engine,
-    dec: &'a dyn Decryptor,
+    engine: &'a (dyn Engine + Sync),
+    dec: &'a (dyn Decryptor + Sync),
     root: PathBuf,
     states: Vec<KsState>,
     by_name: HashMap<NamespacedName, usize>,
@@ -538,8 +558,12 @@ impl Renderer<'_> {
 
     fn run(&mut self) {
         loop {
-            while let Some(idx) = self.queue.pop_front() {
-                self.build_one(idx);
+            while !self.queue.is_empty() {
+                let batch: Vec<usize> = self.queue.drain(..).collect();
+                let stages = self.stage_batch(&batch);
+                for (idx, stage) in batch.into_iter().zip(stages) {
+                    self.build_one(idx, stage);
+                }
             }
             // Substitute every waiting Kustomization whose variable sources are all available.
             let waiting: Vec<usize> = (0..self.states.len())
@@ -560,6 +584,52 @@ impl Renderer<'_> {
         }
     }
 
+    /// Stages a batch of Kustomizations on all available cores (results in batch order).
+    fn stage_batch(&self, batch: &[usize]) -> Vec<Stage> {
+        let jobs: Vec<(Kustomization, PathBuf)> = batch
+            .iter()
+            .map(|&i| {
+                (
+                    self.states[i].info.ks.clone(),
+                    self.states[i].info.file.clone(),
+                )
+            })
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(jobs.len());
+        if threads <= 1 {
+            return jobs.iter().map(|(ks, f)| self.stage(ks, f)).collect();
+        }
+        let chunk = jobs.len().div_ceil(threads);
+        let this = &*self;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(ks, f)| this.stage(ks, f))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        vec![Stage::Failed {
+                            dir: None,
+                            file: PathBuf::new(),
+                            step: Step::Build,
+                            message: "internal error: a build thread panicked".into(),
+                        }]
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn vars_available(&self, i: usize) -> bool {
         let ks = &self.states[i].info.ks;
         ks.substitute_from().iter().all(|r| {
@@ -571,60 +641,96 @@ impl Renderer<'_> {
         })
     }
 
-    fn build_one(&mut self, idx: usize) {
-        let ks = self.states[idx].info.ks.clone();
-        let ks_file = self.states[idx].info.file.clone();
+    /// Builds a queued Kustomization and records the outcome.
+    fn build_one(&mut self, idx: usize, stage: Stage) {
+        let name = self.states[idx].info.ks.name.clone();
+        match stage {
+            Stage::Unresolved(reason) => {
+                self.states[idx].info.status = KsStatus::Unresolved(reason.clone());
+                self.repo
+                    .warnings
+                    .push(format!("Kustomization '{name}' not rendered: {reason}"));
+            }
+            Stage::Failed {
+                dir,
+                file,
+                step,
+                message,
+            } => {
+                self.states[idx].info.dir = dir;
+                self.states[idx].info.status = KsStatus::Failed;
+                self.err("Kustomization", &name, &file, step, message);
+            }
+            Stage::Built {
+                dir,
+                objects,
+                kept_encrypted,
+            } => {
+                self.states[idx].info.dir = Some(dir.clone());
+                if kept_encrypted {
+                    self.states[idx].info.kept_encrypted = true;
+                    if self.options.require_decryption {
+                        self.states[idx].info.status = KsStatus::Failed;
+                        self.err(
+                            "Kustomization",
+                            &name,
+                            &dir,
+                            Step::Decrypt,
+                            "SOPS-encrypted values could not be decrypted: no matching key \
+                             (--require-decryption)"
+                                .into(),
+                        );
+                        return;
+                    }
+                    self.repo.warnings.push(format!(
+                        "Kustomization '{name}': no SOPS key available, some values are rendered \
+                         still encrypted"
+                    ));
+                }
+                self.states[idx].objects = objects;
+                if self.states[idx].info.ks.post_build {
+                    self.states[idx].waiting_for_substitution = true;
+                } else {
+                    self.finish_one(idx);
+                }
+            }
+        }
+    }
+
+    /// The side-effect-free part of building a Kustomization: resolve, generate, decrypt
+    /// sources, build, check and decrypt objects. Safe to run for several Kustomizations at once.
+    fn stage(&self, ks: &Kustomization, ks_file: &Path) -> Stage {
+        let fail =
+            |dir: Option<&PathBuf>, file: &Path, step: Step, message: String| Stage::Failed {
+                dir: dir.cloned(),
+                file: file.to_path_buf(),
+                step,
+                message,
+            };
         let source_ref = ks.source_ref.clone().unwrap_or(SourceRef {
             kind: "GitRepository".into(),
             name: NamespacedName::new(ks.name.namespace.clone(), "flux-system"),
         });
         let source_root = match self.resolve_source(&source_ref) {
             Ok(d) => d,
-            Err(reason) => {
-                self.states[idx].info.status = KsStatus::Unresolved(reason.clone());
-                self.repo.warnings.push(format!(
-                    "Kustomization '{}' not rendered: {reason}",
-                    ks.name
-                ));
-                return;
-            }
+            Err(reason) => return Stage::Unresolved(reason),
         };
         let rel = ks.path.trim_start_matches("./").trim_start_matches('/');
         let dir = clean(&source_root.join(rel));
         if !dir.starts_with(&source_root) {
-            self.states[idx].info.status = KsStatus::Failed;
-            self.err(
-                "Kustomization",
-                &ks.name,
-                &ks_file,
-                Step::Source,
-                format!("spec.path '{}' leaves the source root", ks.path),
-            );
-            return;
+            let msg = format!("spec.path '{}' leaves the source root", ks.path);
+            return fail(None, ks_file, Step::Source, msg);
         }
-        self.states[idx].info.dir = Some(dir.clone());
         if !dir.is_dir() {
-            self.states[idx].info.status = KsStatus::Failed;
-            self.err(
-                "Kustomization",
-                &ks.name,
-                &ks_file,
-                Step::Generate,
-                format!(
-                    "kustomization path not found: {}: no such directory",
-                    dir.display()
-                ),
+            let msg = format!(
+                "kustomization path not found: {}: no such directory",
+                dir.display()
             );
-            return;
+            return fail(Some(&dir), ks_file, Step::Generate, msg);
         }
-        let spec = ks.object.get("spec");
-        let generated = match generate(&dir, spec) {
+        let generated = match generate(&dir, ks.object.get("spec")) {
             Ok(g) => g,
-            Err(e) => {
-                self.states[idx].info.status = KsStatus::Failed;
-                self.err("Kustomization", &ks.name, &dir, Step::Generate, e);
-                return;
-            }
+            Err(e) => return fail(Some(&dir), &dir, Step::Generate, e),
         };
         let mut kept_encrypted = false;
         let mut decrypted_files = Vec::new();
@@ -635,15 +741,8 @@ impl Renderer<'_> {
                     kept_encrypted |= kept;
                 }
                 Err((file, e)) => {
-                    self.states[idx].info.status = KsStatus::Failed;
-                    self.err(
-                        "Kustomization",
-                        &ks.name,
-                        &file,
-                        Step::Decrypt,
-                        format!("error decrypting sources: {e}"),
-                    );
-                    return;
+                    let msg = format!("error decrypting sources: {e}");
+                    return fail(Some(&dir), &file, Step::Decrypt, msg);
                 }
             }
         }
@@ -664,16 +763,9 @@ impl Renderer<'_> {
         let mut objects = match built {
             Ok(o) => o,
             Err(e) => {
-                self.states[idx].info.status = KsStatus::Failed;
                 let file = generated.file.clone().unwrap_or(dir.clone());
-                self.err(
-                    "Kustomization",
-                    &ks.name,
-                    &file,
-                    Step::Build,
-                    format!("kustomize build failed: {e}"),
-                );
-                return;
+                let msg = format!("kustomize build failed: {e}");
+                return fail(Some(&dir), &file, Step::Build, msg);
             }
         };
         for o in &mut objects {
@@ -682,52 +774,23 @@ impl Renderer<'_> {
                 || v.str_at(&["kind"]).is_none_or(str::is_empty)
                 || v.str_at(&["apiVersion"]).is_none_or(str::is_empty)
             {
-                self.states[idx].info.status = KsStatus::Failed;
-                self.err(
-                    "Kustomization",
-                    &ks.name,
-                    &o.file.clone(),
-                    Step::Build,
-                    "failed to decode Kubernetes apiVersion, kind and name".into(),
-                );
-                return;
+                let msg = "failed to decode Kubernetes apiVersion, kind and name".to_string();
+                return fail(Some(&dir), &o.file, Step::Build, msg);
             }
             if ks.decryption {
                 match decrypt_object(&mut o.value, self.dec) {
                     Ok(out) => kept_encrypted |= out.kept_encrypted,
                     Err(e) => {
-                        self.states[idx].info.status = KsStatus::Failed;
-                        let what = gvk_name(&o.value);
-                        self.err(
-                            "Kustomization",
-                            &ks.name,
-                            &o.file.clone(),
-                            Step::Decrypt,
-                            format!("decryption failed for '{what}': {e}"),
-                        );
-                        return;
+                        let msg = format!("decryption failed for '{}': {e}", gvk_name(&o.value));
+                        return fail(Some(&dir), &o.file, Step::Decrypt, msg);
                     }
                 }
             }
         }
-        if kept_encrypted {
-            self.states[idx].info.kept_encrypted = true;
-            if self.options.require_decryption {
-                self.states[idx].info.status = KsStatus::Failed;
-                self.err("Kustomization", &ks.name, &dir, Step::Decrypt,
-                    "SOPS-encrypted values could not be decrypted: no matching key (--require-decryption)".into());
-                return;
-            }
-            self.repo.warnings.push(format!(
-                "Kustomization '{}': no SOPS key available, some values are rendered still encrypted",
-                ks.name
-            ));
-        }
-        self.states[idx].objects = objects;
-        if ks.post_build {
-            self.states[idx].waiting_for_substitution = true;
-        } else {
-            self.finish_one(idx);
+        Stage::Built {
+            dir,
+            objects,
+            kept_encrypted,
         }
     }
 

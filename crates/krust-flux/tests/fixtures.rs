@@ -17,7 +17,7 @@ fn render_flux_with(
     cluster: &str,
     strict: bool,
     require_decryption: bool,
-    dec: &dyn krust_flux::decrypt::Decryptor,
+    dec: &(dyn krust_flux::decrypt::Decryptor + Sync),
 ) -> RenderedRepo {
     let root = fixture("flux");
     let options = RenderOptions {
