@@ -602,7 +602,7 @@ impl Renderer<'_> {
             return jobs.iter().map(|(ks, f)| self.stage(ks, f)).collect();
         }
         let chunk = jobs.len().div_ceil(threads);
-        let this = &*self;
+        let this = self;
         std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(chunk)
