@@ -210,8 +210,6 @@ struct Accumulator {
     resources: ResMap,
     /// Parsed `configurations:` documents, in merge order.
     configurations: Vec<Value>,
-    /// Parsed `crds:` documents.
-    crds: Vec<Value>,
     /// `vars:` bound so far, merged bottom-up.
     vars: VarSet,
 }
@@ -242,7 +240,6 @@ impl Accumulator {
     fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.append_all(other.resources.into_resources())?;
         self.configurations.extend(other.configurations);
-        self.crds.extend(other.crds);
         self.vars
             .merge_set(other.vars)
             .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()))?;
@@ -557,19 +554,10 @@ impl<'w> Target<'w> {
             }
         }
         for c in &self.kust.crds {
-            let docs = self
-                .ldr
-                .load_documents(c)
-                .map_err(|e| e.wrap(format!("loading CRDs [{}]", self.kust.crds.join(" "))))?;
-            match docs.as_ref() {
-                Ok(docs) => ra.crds.extend(docs.iter().map(|d| d.value.clone())),
-                Err(e) => return Err(malformed(e, &self.ldr.resolve(c))),
-            }
-        }
-        if !self.kust.crds.is_empty() {
-            return Err(
-                Error::unsupported("crds: (field specs from CRD schemas)").at(self.kust_path())
-            );
+            let prefix = || format!("loading CRDs [{}]", self.kust.crds.join(" "));
+            let text = self.ldr.load_text(c).map_err(|e| e.wrap(prefix()))?;
+            let cfg = crate::crds::config_from_crd_file(&text, c).map_err(|e| e.wrap(prefix()))?;
+            ra.configurations.push(cfg);
         }
         self.run_generators(&mut ra)?;
         let mut ra = self

@@ -21,6 +21,7 @@
 
 pub mod build;
 mod builtins;
+pub mod crds;
 pub mod error;
 pub mod generators;
 pub mod hash;
