@@ -467,6 +467,10 @@ struct Engine<'a> {
     index: Option<IdIndex>,
     /// Some resource may have a new id: the resource list's own index must be rebuilt.
     ids_changed: bool,
+    /// Previous ids of the resources, while no id has changed (see `get_by_id_direct`).
+    prev_index: Option<HashMap<IdKey, Vec<usize>>>,
+    /// Selections so far (the first avoids building the snapshot).
+    selects: usize,
     schema: &'a MergeSchema,
 }
 
@@ -481,6 +485,8 @@ impl<'a> Engine<'a> {
             with_annotations: false,
             index: None,
             ids_changed: false,
+            prev_index: None,
+            selects: 0,
             schema,
         }
     }
@@ -505,6 +511,9 @@ impl<'a> Engine<'a> {
     }
 
     fn get_by_id(&mut self, id: &ResId) -> Result<usize, PatchError> {
+        if !self.ids_changed {
+            return self.get_by_id_direct(id);
+        }
         self.ensure_metas(false, false);
         if self.index.is_none() {
             if let Some(metas) = &self.metas {
@@ -521,7 +530,57 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// While no id has changed in this batch, the resource list's own index answers for
+    /// current ids, and a small index of the resources that have previous ids (none in a
+    /// kustomization whose bases rename nothing) answers for those.
+    fn get_by_id_direct(&mut self, id: &ResId) -> Result<usize, PatchError> {
+        if self.prev_index.is_none() {
+            let mut map: HashMap<IdKey, Vec<usize>> = HashMap::new();
+            for (i, r) in self.resmap.resources().iter().enumerate() {
+                for p in &r.previous_ids {
+                    let v = map.entry(p.index_key()).or_default();
+                    if v.last() != Some(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+            self.prev_index = Some(map);
+        }
+        let key = id.index_key();
+        let mut found: Vec<usize> = self
+            .resmap
+            .positions_of(id)
+            .iter()
+            .copied()
+            .filter(|&i| !self.deleted[i])
+            .collect();
+        if let Some(prev) = self.prev_index.as_ref().and_then(|m| m.get(&key)) {
+            for &i in prev {
+                if !self.deleted[i] && !found.contains(&i) {
+                    found.push(i);
+                }
+            }
+        }
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(PatchError::NoMatch(Box::new(id.clone()))),
+            _ => Err(PatchError::MultipleMatches(Box::new(id.clone()))),
+        }
+    }
+
     fn select(&mut self, sel: &CompiledSelector) -> Vec<usize> {
+        self.selects += 1;
+        if self.selects == 1 && self.metas.is_none() {
+            // One scan: reading the resources directly costs what a snapshot would.
+            return self
+                .resmap
+                .resources()
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| !self.deleted[*i] && sel.matches(r))
+                .map(|(i, _)| i)
+                .collect();
+        }
         self.ensure_metas(sel.uses_labels(), sel.uses_annotations());
         let Some(metas) = &self.metas else {
             return Vec::new();
@@ -560,6 +619,8 @@ impl<'a> Engine<'a> {
         by_target: bool,
     ) -> Result<(), PatchError> {
         let res = &mut self.resmap.resources_mut()[i];
+        let may_rename = options.allow_name_change || options.allow_kind_change;
+        let before = may_rename.then(|| res.id());
         let outcome = if by_target {
             let mut p = patch.clone();
             if let Value::Map(m) = &mut p {
@@ -575,7 +636,9 @@ impl<'a> Engine<'a> {
         if outcome == SmpOutcome::Deleted {
             self.deleted[i] = true;
         }
-        if options.allow_name_change || options.allow_kind_change {
+        if outcome != SmpOutcome::Deleted
+            && before.is_some_and(|b| b != self.resmap.resources()[i].id())
+        {
             self.ids_changed = true;
         }
         self.touched(i);
@@ -584,12 +647,15 @@ impl<'a> Engine<'a> {
 
     fn apply_json(&mut self, i: usize, ops: &[JsonOp], remember: bool) -> Result<(), PatchError> {
         let res = &mut self.resmap.resources_mut()[i];
+        let before = res.id();
         if remember {
             res.remember_id();
         }
         json6902::apply_ops(&mut res.value, ops)?;
         normalize_annotations(&mut res.value);
-        self.ids_changed = true;
+        if res.id() != before {
+            self.ids_changed = true;
+        }
         self.touched(i);
         Ok(())
     }
