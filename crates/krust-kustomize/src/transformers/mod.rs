@@ -48,7 +48,7 @@ use krust_yaml::Value;
 
 use crate::resource::{ResMap, Resource};
 
-pub use builtin::BuiltinTransformer;
+pub use builtin::{value_add, BuiltinTransformer, ValueAdd, ValueAddTarget};
 pub use config::{NameBackReference, TransformerConfig};
 pub use fieldspec::{apply_field_spec, CreateKind, FieldSpec};
 pub use images::{transform_images, Image};

@@ -87,50 +87,59 @@ pub fn transform_namespace(
             continue;
         }
         r.remember_id();
-        let api_version = r.api_version().to_string();
-        let kind = r.kind().to_string();
-        let is_binding = kind == "RoleBinding" || kind == "ClusterRoleBinding";
-        let specs: Vec<&FieldSpec> = base
-            .iter()
-            .copied()
-            .filter(|fs| api_version == "v1" || fs.path != "metadata/name")
-            .filter(|fs| {
-                !(is_binding
-                    && (fs.kind == "RoleBinding" || fs.kind == "ClusterRoleBinding")
-                    && fs.path == "subjects/namespace")
-            })
-            .collect();
-
-        let ns = opts.namespace.as_str();
-        let unset_only = opts.unset_only;
-        let mut setter = |node: &mut Value| set_namespace_value(node, ns, unset_only);
-
-        if !object_is_cluster_scoped(&r.value) {
-            let meta = FieldSpec {
-                path: "metadata/namespace".into(),
-                create: true,
-                ..FieldSpec::default()
-            };
-            apply_field_spec(&mut r.value, &meta, CreateKind::Scalar, &mut setter)?;
-        }
-        if is_binding {
-            set_subject_namespaces(&mut r.value, opts)?;
-        }
-        for fs in specs {
-            apply_field_spec(&mut r.value, fs, CreateKind::Scalar, &mut setter).map_err(
-                |e| match e {
-                    TransformError::WrongTarget(reason) => TransformError::Field {
-                        path: fs.path.clone(),
-                        object: id_string(r),
-                        reason: format!("namespace field specs must target scalar nodes: {reason}"),
-                    },
-                    other => other,
-                },
-            )?;
-        }
+        set_namespace_in(&mut r.value, &base, opts)?;
     }
     resources.reindex();
     check_unique_ids(resources)
+}
+
+/// Sets the namespace in one object (kustomize's namespace filter, without the id bookkeeping).
+/// `specs` must already exclude `metadata/namespace`.
+pub(crate) fn set_namespace_in(
+    value: &mut Value,
+    specs: &[&FieldSpec],
+    opts: &NamespaceOptions,
+) -> Result<(), TransformError> {
+    let api_version = value.str_at(&["apiVersion"]).unwrap_or("").to_string();
+    let kind = value.str_at(&["kind"]).unwrap_or("").to_string();
+    let is_binding = kind == "RoleBinding" || kind == "ClusterRoleBinding";
+    let specs: Vec<&FieldSpec> = specs
+        .iter()
+        .copied()
+        .filter(|fs| api_version == "v1" || fs.path != "metadata/name")
+        .filter(|fs| {
+            !(is_binding
+                && (fs.kind == "RoleBinding" || fs.kind == "ClusterRoleBinding")
+                && fs.path == "subjects/namespace")
+        })
+        .collect();
+
+    let ns = opts.namespace.as_str();
+    let unset_only = opts.unset_only;
+    let mut setter = |node: &mut Value| set_namespace_value(node, ns, unset_only);
+
+    if !object_is_cluster_scoped(value) {
+        let meta = FieldSpec {
+            path: "metadata/namespace".into(),
+            create: true,
+            ..FieldSpec::default()
+        };
+        apply_field_spec(value, &meta, CreateKind::Scalar, &mut setter)?;
+    }
+    if is_binding {
+        set_subject_namespaces(value, opts)?;
+    }
+    for fs in specs {
+        apply_field_spec(value, fs, CreateKind::Scalar, &mut setter).map_err(|e| match e {
+            TransformError::WrongTarget(reason) => TransformError::Field {
+                path: fs.path.clone(),
+                object: super::fieldspec::describe_object(value),
+                reason: format!("namespace field specs must target scalar nodes: {reason}"),
+            },
+            other => other,
+        })?;
+    }
+    Ok(())
 }
 
 fn set_namespace_value(node: &mut Value, ns: &str, unset_only: bool) -> Result<(), TransformError> {
