@@ -10,6 +10,7 @@ mod argo;
 mod build;
 mod check;
 mod flux;
+mod init;
 mod sops;
 
 /// krust — build, verify and document the Git repository of a GitOps-managed k3s cluster.
@@ -32,6 +33,8 @@ enum Command {
     Argo(argo::Args),
     /// Check a repository offline: schema, secrets, images, ordering, policy, network.
     Check(check::Args),
+    /// Generate a complete GitOps repository for a k3s cluster from `cluster.toml`.
+    Init(init::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Flux(args) => flux::run(args),
         Command::Argo(args) => argo::run(args),
         Command::Check(args) => check::run(args),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,1 @@
+//! krust-init: scaffold a GitOps k3s repository from `cluster.toml` (work in progress).
