@@ -456,3 +456,86 @@ pub fn fix_name_references(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transformers::conformance_tests::{res_map, yaml_of};
+    use crate::transformers::{transform_prefix_suffix, Affix, PrefixSuffix};
+
+    fn prefixed(src: &str, prefix: &str) -> ResMap {
+        let mut m = res_map(src);
+        transform_prefix_suffix(
+            &mut m,
+            &PrefixSuffix {
+                affix: Affix::Prefix,
+                value: prefix.into(),
+                field_specs: TransformerConfig::defaults().name_prefix,
+            },
+        )
+        .unwrap();
+        m
+    }
+
+    // kubectl.1.33 kustomize with namePrefix p-: the volume and envFrom follow the ConfigMap,
+    // an unknown name is left alone.
+    #[test]
+    fn follows_renames() {
+        let mut m = prefixed(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    envFrom:\n    - configMapRef:\n        name: cm\n    - configMapRef:\n        name: other\n  volumes:\n  - name: v\n    configMap:\n      name: cm\n",
+            "p-",
+        );
+        fix_name_references(&mut m, &TransformerConfig::defaults()).unwrap();
+        let out = yaml_of(&m);
+        assert_eq!(out.matches("name: p-cm").count(), 3, "{out}");
+        assert!(out.contains("name: other"));
+    }
+
+    // Conformance case TestNamedspacedServiceAccountsWithOverlap: the same ServiceAccount name in
+    // two namespaces, referred to by a ClusterRoleBinding subject without a namespace.
+    #[test]
+    fn ambiguous_references_are_errors() {
+        let mut m = prefixed(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: a\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: b\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: crb\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\nsubjects:\n- kind: ServiceAccount\n  name: sa\n",
+            "x-",
+        );
+        let err = fix_name_references(&mut m, &TransformerConfig::defaults()).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "found multiple possible referrals: ServiceAccount.v1.[noGrp]/x-sa.a, ServiceAccount.v1.[noGrp]/x-sa.b"
+            ),
+            "{err}"
+        );
+    }
+
+    // Conformance case TestBlankNamespace4240.
+    #[test]
+    fn blank_subject_namespace_is_an_error() {
+        let mut m = res_map(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: test\nsubjects:\n- kind: ServiceAccount\n  name: test\n  namespace:\nroleRef:\n  kind: Role\n  name: test\n  apiGroup: rbac.authorization.k8s.io\n",
+        );
+        let err = fix_name_references(&mut m, &TransformerConfig::defaults()).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("Invalid Input: namespace is blank for resource"));
+    }
+
+    // A `{name, namespace}` reference gets the referral's namespace (webhook services).
+    #[test]
+    fn mapping_references_get_the_namespace() {
+        let mut m = res_map(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: w\nwebhooks:\n- name: w.example.com\n  clientConfig:\n    service:\n      name: svc\n      namespace: default\n",
+        );
+        crate::transformers::transform_namespace(
+            &mut m,
+            &crate::transformers::NamespaceOptions {
+                namespace: "prod".into(),
+                field_specs: TransformerConfig::defaults().namespace,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        fix_name_references(&mut m, &TransformerConfig::defaults()).unwrap();
+        assert!(yaml_of(&m).contains("      name: svc\n      namespace: prod\n"));
+    }
+}
