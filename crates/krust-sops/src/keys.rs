@@ -18,6 +18,8 @@ pub struct KeySources {
     age: Vec<(String, AgeIdentity)>,
     pgp_secret: Vec<(String, SignedSecretKey)>,
     pgp_public: Vec<(String, SignedPublicKey)>,
+    /// `SOPS_AGE_KEY_CMD`, run again per recipient with `SOPS_AGE_RECIPIENT` set.
+    age_key_cmd: Option<String>,
     /// Problems met while loading keys (reported when no key works).
     notes: Vec<String>,
 }
@@ -200,6 +202,7 @@ impl KeySources {
             self.add_file(Path::new(&p), "SOPS_AGE_KEY_FILE", false);
         }
         if let Some(cmd) = env("SOPS_AGE_KEY_CMD") {
+            self.age_key_cmd = Some(cmd.clone());
             match std::process::Command::new("sh")
                 .arg("-c")
                 .arg(&cmd)
@@ -294,7 +297,25 @@ impl KeySources {
                     .into(),
             );
         }
-        if self.age.is_empty() {
+        // sops runs SOPS_AGE_KEY_CMD once per recipient, with SOPS_AGE_RECIPIENT set.
+        let mut extra: Vec<AgeIdentity> = Vec::new();
+        if let Some(cmd) = &self.age_key_cmd {
+            if let Ok(o) = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .env("SOPS_AGE_RECIPIENT", recipient)
+                .output()
+            {
+                if o.status.success() {
+                    let mut tmp = KeySources::new();
+                    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+                    if tmp.add_age_identities(&text, "SOPS_AGE_KEY_CMD").is_ok() {
+                        extra.extend(tmp.age.into_iter().map(|(_, i)| i));
+                    }
+                }
+            }
+        }
+        if self.age.is_empty() && extra.is_empty() {
             return Err(
                 "no age identity available (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or \
                         pass --age-key)"
@@ -306,24 +327,24 @@ impl KeySources {
         if dec.is_scrypt() {
             return Err("passphrase-encrypted age data keys are not supported".into());
         }
-        let mut r = dec
-            .decrypt(
+        let ids = self
+            .age
+            .iter()
+            .map(|(_, i)| i.as_ref() as &dyn age::Identity)
+            .chain(extra.iter().map(|i| i.as_ref() as &dyn age::Identity));
+        let mut r = dec.decrypt(ids).map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => format!(
+                "no matching identity among {} age identities ({})",
+                self.age.len() + extra.len(),
                 self.age
                     .iter()
-                    .map(|(_, i)| i.as_ref() as &dyn age::Identity),
-            )
-            .map_err(|e| match e {
-                age::DecryptError::NoMatchingKeys => format!(
-                    "no matching identity among {} age identities ({})",
-                    self.age.len(),
-                    self.age
-                        .iter()
-                        .map(|a| a.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                e => format!("age decryption failed: {e}"),
-            })?;
+                    .map(|a| a.0.as_str())
+                    .chain((!extra.is_empty()).then_some("SOPS_AGE_KEY_CMD"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            e => format!("age decryption failed: {e}"),
+        })?;
         let mut out = Vec::new();
         r.read_to_end(&mut out)
             .map_err(|e| format!("age payload is corrupt: {e}"))?;

@@ -65,6 +65,28 @@ fn env_key_sources() {
         let ks = KeySources::from_env();
         assert_eq!(ks.len(), 6, "{:?}", ks.notes());
     }
+    // SOPS_AGE_KEY_CMD is also run per recipient with SOPS_AGE_RECIPIENT set.
+    let late = age::x25519::Identity::generate();
+    let late_file = encrypt_to(late.to_public().to_string());
+    std::fs::write(dir.join("late.txt"), late.to_string().expose_secret()).unwrap();
+    std::env::remove_var("SOPS_AGE_KEY");
+    std::env::remove_var("SOPS_AGE_KEY_FILE");
+    std::env::set_var(
+        "SOPS_AGE_KEY_CMD",
+        format!(
+            "if [ \"$SOPS_AGE_RECIPIENT\" = \"{}\" ]; then cat '{}'; fi",
+            late.to_public(),
+            dir.join("late.txt").display()
+        ),
+    );
+    let ks = KeySources::from_env();
+    assert!(
+        ks.notes().iter().all(|n| !n.contains("failed")),
+        "{:?}",
+        ks.notes()
+    );
+    let d = decrypt(&late_file, Format::Yaml, &ks).unwrap();
+    assert_eq!(d.plaintext, b"a: b\n");
     // A failing command is reported, not fatal.
     std::env::set_var("SOPS_AGE_KEY_CMD", "exit 3");
     let ks = KeySources::from_env();
