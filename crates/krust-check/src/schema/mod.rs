@@ -118,18 +118,45 @@ fn kube_bundle(version: &str) -> Result<&'static KubeBundle, BundleError> {
     Ok(leaked)
 }
 
-fn crd_bundle() -> Result<&'static HashMap<String, J>, BundleError> {
-    static CRDS: std::sync::OnceLock<HashMap<String, J>> = std::sync::OnceLock::new();
+/// One bundled CRD schema, parsed on first use (most runs need a handful of the ~300).
+#[derive(Debug)]
+struct LazySchema {
+    raw: Box<serde_json::value::RawValue>,
+    parsed: std::sync::OnceLock<J>,
+}
+
+impl LazySchema {
+    fn get(&self) -> &J {
+        self.parsed
+            .get_or_init(|| serde_json::from_str(self.raw.get()).unwrap_or(J::Null))
+    }
+}
+
+fn crd_bundle() -> Result<&'static HashMap<String, LazySchema>, BundleError> {
+    static CRDS: std::sync::OnceLock<HashMap<String, LazySchema>> = std::sync::OnceLock::new();
     if let Some(c) = CRDS.get() {
         return Ok(c);
     }
-    let crds = gunzip_json(CRD_BUNDLE)?;
-    let mut map = HashMap::new();
-    if let Some(J::Object(k)) = crds.get("kinds") {
-        for (key, schema) in k {
-            map.insert(key.to_ascii_lowercase(), schema.clone());
-        }
-    }
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(CRD_BUNDLE)
+        .read_to_end(&mut text)
+        .map_err(|e| BundleError::Corrupt(e.to_string()))?;
+    let bundle: HashMap<String, HashMap<String, Box<serde_json::value::RawValue>>> =
+        serde_json::from_slice(&text).map_err(|e| BundleError::Corrupt(e.to_string()))?;
+    let map = bundle
+        .into_iter()
+        .filter(|(k, _)| k == "kinds")
+        .flat_map(|(_, kinds)| kinds)
+        .map(|(key, raw)| {
+            (
+                key.to_ascii_lowercase(),
+                LazySchema {
+                    raw,
+                    parsed: std::sync::OnceLock::new(),
+                },
+            )
+        })
+        .collect();
     Ok(CRDS.get_or_init(|| map))
 }
 
@@ -139,7 +166,7 @@ pub struct SchemaSet {
     /// The Kubernetes version (`1.33`).
     pub version: String,
     kube: &'static KubeBundle,
-    crds: &'static HashMap<String, J>,
+    crds: &'static HashMap<String, LazySchema>,
     repo_crds: HashMap<String, J>,
 }
 
@@ -211,7 +238,9 @@ impl SchemaSet {
         if let Some(s) = self.repo_crds.get(&key) {
             return Some((s, SchemaSource::RepoCrd));
         }
-        self.crds.get(&key).map(|s| (s, SchemaSource::BundledCrd))
+        self.crds
+            .get(&key)
+            .map(|s| (s.get(), SchemaSource::BundledCrd))
     }
 
     /// The shared definitions that `$ref`s of core schemas resolve against.
