@@ -2,6 +2,7 @@
 //! `kubectl.1.33 kustomize` (kustomize v5.6.0) on small directories (see each test).
 
 use super::*;
+use crate::resource::Gvk;
 use crate::resource::{ResMap, Resource};
 use krust_yaml::{parse_documents, parse_one};
 
@@ -17,15 +18,216 @@ fn smp(target: &str, patch: &str) -> Value {
 }
 
 #[test]
-fn placeholder_compiles() {
+fn maps_merge_and_null_deletes() {
     let r = smp(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1'}\n",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {y: '2'}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', z: '3'}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {y: '2', z: null}\n",
     );
     assert_eq!(
         r,
         y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1', y: '2'}\n")
     );
+}
+
+#[test]
+fn merged_lists_put_patch_elements_first() {
+    // kubectl.1.33 kustomize: patch [b, new] on [a, b, c] gives [b, new, a, c].
+    let dep = |c: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec: {{template: {{spec: {{containers: {c}}}}}}}\n"
+        )
+    };
+    let r = smp(
+        &dep("[{name: a}, {name: b, image: b}, {name: c}]"),
+        &dep("[{name: b, image: b2}, {name: new}]"),
+    );
+    assert_eq!(
+        r,
+        y(&dep(
+            "[{name: b, image: b2}, {name: new}, {name: a}, {name: c}]"
+        ))
+    );
+}
+
+#[test]
+fn unknown_kinds_replace_lists() {
+    let r = smp(
+        "apiVersion: x.io/v1\nkind: Foo\nmetadata: {name: f}\nspec: {items: [{name: a}, {name: b}]}\n",
+        "apiVersion: x.io/v1\nkind: Foo\nmetadata: {name: f}\nspec: {items: [{name: c}]}\n",
+    );
+    assert_eq!(r.get_path(&["spec", "items"]), Some(&y("[{name: c}]")));
+}
+
+#[test]
+fn delete_directive_deletes_the_object() {
+    let mut t = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+    let out = apply_strategic_merge(
+        &mut t,
+        y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n$patch: delete\n"),
+        MergeSchema::builtin(),
+    )
+    .expect("merges");
+    assert_eq!(out, SmpOutcome::Deleted);
+}
+
+#[test]
+fn unknown_directive_is_an_error() {
+    let mut t = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: b}\n");
+    let err = apply_strategic_merge(
+        &mut t,
+        y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {$patch: bogus}\n"),
+        MergeSchema::builtin(),
+    )
+    .expect_err("fails");
+    assert_eq!(err.to_string(), "unknown patch strategy 'bogus'");
+}
+
+#[test]
+fn resource_keeps_name_kind_and_namespace_unless_allowed() {
+    let res = || {
+        Resource::new(
+            y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: ns}\n"),
+            Default::default(),
+        )
+    };
+    let patch = y("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: e, namespace: other}\nspec: {replicas: 2}\n");
+    let mut r = res();
+    apply_sm_patch_to_resource(
+        &mut r,
+        &patch,
+        PatchOptions::default(),
+        MergeSchema::builtin(),
+    )
+    .expect("applies");
+    assert_eq!(
+        (r.kind(), r.name(), r.namespace()),
+        ("Deployment", "d", "ns")
+    );
+    let mut r = res();
+    let opts = PatchOptions {
+        allow_name_change: true,
+        allow_kind_change: true,
+    };
+    apply_sm_patch_to_resource(&mut r, &patch, opts, MergeSchema::builtin()).expect("applies");
+    assert_eq!(
+        (r.kind(), r.name(), r.namespace()),
+        ("StatefulSet", "e", "ns")
+    );
+    assert_eq!(r.previous_ids.len(), 1);
+    assert_eq!(r.previous_ids[0].name, "d");
+}
+
+#[test]
+fn patch_text_classification() {
+    let inline = |t: &str| PatchSource::Inline(t.to_string());
+    let sm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+    assert!(matches!(parse_patch(sm, &inline(sm)), Ok(Patch::StrategicMerge(d)) if d.len() == 2));
+    let json = r#"[{"op": "add", "path": "/a", "value": 1}]"#;
+    assert!(matches!(parse_patch(json, &inline(json)), Ok(Patch::Json6902(o)) if o.len() == 1));
+    let yaml_ops = "- op: remove\n  path: /a\n";
+    assert!(matches!(
+        parse_patch(yaml_ops, &inline(yaml_ops)),
+        Ok(Patch::Json6902(_))
+    ));
+    let comments = "# only a comment\n";
+    let src = PatchSource::Path("c.yaml".into());
+    assert!(matches!(parse_patch(comments, &src), Ok(Patch::StrategicMerge(d)) if d.is_empty()));
+    let err = parse_patch("just text", &src).expect_err("neither");
+    assert_eq!(
+        err.to_string(),
+        "unable to parse SM or JSON patch from [path: \"c.yaml\"]"
+    );
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n";
+    assert!(matches!(parse_strategic_merge_patches(list), Ok(d) if d.len() == 1));
+}
+
+#[test]
+fn go_quote_escapes_like_percent_q() {
+    assert_eq!(go_quote("a\"b\\c\nd\te"), r#""a\"b\\c\nd\te""#);
+    assert_eq!(
+        PatchSource::Inline("x: 1\n".into()).to_string(),
+        r#"[patch: "x: 1\n"]"#
+    );
+}
+
+#[test]
+fn json_pointer_escapes_and_negative_indices() {
+    let mut doc = y("{a/b: 1, m~n: 2, l: [1, 2, 3]}");
+    let ops = vec![
+        json6902::op("replace", "/a~1b", Some(Value::Int(10))),
+        json6902::op("remove", "/m~0n", None),
+        json6902::op("add", "/l/-", Some(Value::Int(4))),
+        json6902::op("remove", "/l/-1", None),
+        json6902::op("add", "/l/0", Some(Value::Int(0))),
+    ];
+    json6902::apply_ops(&mut doc, &ops).expect("applies");
+    assert_eq!(doc, y("{a/b: 10, l: [0, 1, 2, 3]}"));
+    let err =
+        json6902::apply_ops(&mut doc, &[json6902::op("remove", "/nope", None)]).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        "error in remove for path: '/nope': Unable to remove nonexistent key: nope: missing value"
+    );
+}
+
+#[test]
+fn selectors_match_original_names_and_label_expressions() {
+    let mut r = Resource::new(
+        y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: p-web, labels: {app: web, tier: fe}}\n"),
+        Default::default(),
+    );
+    r.previous_ids.push(ResId {
+        gvk: Gvk::from_api_version("apps/v1", "Deployment"),
+        namespace: String::new(),
+        name: "web".into(),
+    });
+    let sel = |s: Selector| s.compile().expect("compiles").matches(&r);
+    assert!(sel(Selector {
+        name: "web".into(),
+        ..Selector::default()
+    }));
+    assert!(sel(Selector {
+        name: "p-.*".into(),
+        ..Selector::default()
+    }));
+    assert!(!sel(Selector {
+        name: "we".into(),
+        ..Selector::default()
+    }));
+    assert!(sel(Selector {
+        group: "apps".into(),
+        version: "v1".into(),
+        kind: "Deploy.*".into(),
+        ..Selector::default()
+    }));
+    assert!(sel(Selector {
+        namespace: "default".into(),
+        ..Selector::default()
+    }));
+    for (expr, want) in [
+        ("app=web", true),
+        ("app==web,tier!=be", true),
+        ("app in (api, web)", true),
+        ("app notin (web)", false),
+        ("tier", true),
+        ("!tier", false),
+        ("!missing", true),
+        ("missing!=x", true),
+    ] {
+        let s = Selector {
+            label_selector: expr.into(),
+            ..Selector::default()
+        };
+        assert_eq!(sel(s), want, "{expr}");
+    }
+    assert!(LabelSelector::parse("a in (").is_err());
+    assert!(LabelSelector::parse("a=b,").is_err());
+    assert!(Selector {
+        name: "(".into(),
+        ..Selector::default()
+    }
+    .compile()
+    .is_err());
 }
 
 /// Differential cases: every sub-directory of `testdata/cases` (or of `$KRUST_PATCH_CASES`) is
