@@ -20,6 +20,8 @@ pub struct KeySources {
     pgp_public: Vec<(String, SignedPublicKey)>,
     /// `SOPS_AGE_KEY_CMD`, run again per recipient with `SOPS_AGE_RECIPIENT` set.
     age_key_cmd: Option<String>,
+    /// Identities `SOPS_AGE_KEY_CMD` printed for each recipient.
+    cmd_cache: std::sync::Mutex<std::collections::HashMap<String, Vec<AgeIdentity>>>,
     /// Problems met while loading keys (reported when no key works).
     notes: Vec<String>,
 }
@@ -297,24 +299,33 @@ impl KeySources {
                     .into(),
             );
         }
-        // sops runs SOPS_AGE_KEY_CMD once per recipient, with SOPS_AGE_RECIPIENT set.
-        let mut extra: Vec<AgeIdentity> = Vec::new();
+        // sops runs SOPS_AGE_KEY_CMD once per recipient, with SOPS_AGE_RECIPIENT set; the
+        // identities it prints are cached per recipient.
+        let mut cache = self
+            .cmd_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cmd) = &self.age_key_cmd {
-            if let Ok(o) = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .env("SOPS_AGE_RECIPIENT", recipient)
-                .output()
-            {
-                if o.status.success() {
-                    let mut tmp = KeySources::new();
-                    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-                    if tmp.add_age_identities(&text, "SOPS_AGE_KEY_CMD").is_ok() {
-                        extra.extend(tmp.age.into_iter().map(|(_, i)| i));
+            if !cache.contains_key(recipient) {
+                let mut found: Vec<AgeIdentity> = Vec::new();
+                if let Ok(o) = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .env("SOPS_AGE_RECIPIENT", recipient)
+                    .output()
+                {
+                    if o.status.success() {
+                        let mut tmp = KeySources::new();
+                        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+                        if tmp.add_age_identities(&text, "SOPS_AGE_KEY_CMD").is_ok() {
+                            found.extend(tmp.age.into_iter().map(|(_, i)| i));
+                        }
                     }
                 }
+                cache.insert(recipient.to_string(), found);
             }
         }
+        let extra: &[AgeIdentity] = cache.get(recipient).map_or(&[], Vec::as_slice);
         if self.age.is_empty() && extra.is_empty() {
             return Err(
                 "no age identity available (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or \
