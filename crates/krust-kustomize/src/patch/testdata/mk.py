@@ -309,6 +309,101 @@ kind: ClusterRole
 metadata: {name: app-cr}
 '''}, 'patches:\n- patch: \'[{"op": "add", "path": "/metadata/labels", "value": {"hit": "1"}}]\'\n  target:\n    name: app-.*\n    namespace: prod|default\n- patch: \'[{"op": "add", "path": "/metadata/labels", "value": {"hit": "2"}}]\'\n  target:\n    annotationSelector: team=x\n- patch: \'[{"op": "add", "path": "/metadata/labels", "value": {"hit": "3"}}]\'\n  target:\n    namespace: _non_namespaceable_\n- patch: \'[{"op": "add", "path": "/data", "value": {"v": "4"}}]\'\n  target:\n    version: v1\n    group: ""\n    labelSelector: "hit notin (2),!nope"\n')
 
+case('smp_target_no_name', {'res.yaml': DEP}, 'patches:\n- target: {kind: Deployment}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    spec: {replicas: 9}\n')
+case('smp_target_no_name_meta', {'res.yaml': DEP}, 'patches:\n- target: {kind: Deployment}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {labels: {x: y}}\n    spec: {replicas: 9}\n')
+case('smp_namespaced_nomatch', {'res.yaml': DEP.replace('  name: d\n', '  name: d\n  namespace: prod\n', 1), 'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 2}\n'}, 'patches:\n- path: p.yaml\n')
+case('smp_namespaced_match', {'res.yaml': DEP.replace('  name: d\n', '  name: d\n  namespace: prod\n', 1), 'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: prod}\nspec: {replicas: 2}\n'}, 'patches:\n- path: p.yaml\n')
+case('smp_new_subtree_directives', {'res.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n', 'p.yaml': """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - {name: X, value: "1"}
+        - {name: Y, $patch: delete}
+        - {name: X, value: "dup"}
+      - name: b
+        image: null
+        ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]
+"""}, 'patches:\n- path: p.yaml\n')
+case('smp_pdb_v1beta1', {'res.yaml': """apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: p}
+spec:
+  selector:
+    matchExpressions:
+    - {key: a, operator: In, values: [x]}
+    - {key: b, operator: Exists}
+""", 'p.yaml': """apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: p}
+spec:
+  minAvailable: 1
+  selector:
+    matchExpressions:
+    - {key: c, operator: Exists}
+"""}, 'patches:\n- path: p.yaml\n')
+case('smp_extensions_deployment', {'res.yaml': """apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: a, image: a}
+      - {name: b, image: b}
+""", 'p.yaml': """apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: b, image: b2}
+"""}, 'patches:\n- path: p.yaml\n')
+case('smp_service_ports_multi', {'res.yaml': """apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  ports:
+  - {port: 53, protocol: UDP, name: dns}
+  - {port: 53, protocol: TCP, name: dns-tcp}
+""", 'p.yaml': """apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  ports:
+  - {port: 53, protocol: TCP, targetPort: 5353}
+  - {port: 54}
+"""}, 'patches:\n- path: p.yaml\n')
+case('smp_env_dupes_target', {'res.yaml': """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - {name: X, value: "1"}
+        - {name: X, value: "2"}
+        - {name: Z, value: "3"}
+""", 'p.yaml': """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - {name: Z, value: "4"}
+"""}, 'patches:\n- path: p.yaml\n')
+case('json_on_renamed', {'res.yaml': DEP, 'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 4}\n'}, 'patches:\n- patch: \'[{"op": "replace", "path": "/metadata/name", "value": "d2"}]\'\n  target: {name: d}\n- patch: \'[{"op": "add", "path": "/metadata/labels/second", "value": "yes"}]\'\n  target: {name: d}\n- path: p.yaml\n')
+
 shutil.rmtree(ROOT, ignore_errors=True)
 for name, (files, kust) in cases.items():
     d = os.path.join(ROOT, name)
