@@ -42,7 +42,7 @@ struct Common {
 enum Cmd {
     /// Decrypt a file (to stdout unless -i or -o).
     Decrypt {
-        /// The SOPS file.
+        /// The SOPS file (`-` for standard input, with --input-type).
         file: PathBuf,
         /// Do not fail when the MAC does not match.
         #[arg(long)]
@@ -61,7 +61,7 @@ enum Cmd {
     },
     /// Encrypt a file using the matching `.sops.yaml` creation rule or explicit keys.
     Encrypt {
-        /// The plaintext file.
+        /// The plaintext file (`-` for standard input, with --input-type).
         file: PathBuf,
         /// Write the result back into FILE.
         #[arg(short = 'i', long = "in-place")]
@@ -185,11 +185,21 @@ fn format_of(name: Option<&str>, file: &Path) -> Result<Format, Fail> {
                 format!("unknown file type {n:?} (yaml, json, dotenv, ini, binary)"),
             )
         }),
+        None if file == Path::new("-") => Err(Fail(
+            2,
+            "reading standard input (`-`) needs --input-type".into(),
+        )),
         None => Ok(Format::from_path(file)),
     }
 }
 
 fn read(file: &Path) -> Result<Vec<u8>, Fail> {
+    if file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| Fail(1, format!("cannot read standard input: {e}")))?;
+        return Ok(buf);
+    }
     std::fs::read(file).map_err(|e| Fail(1, format!("cannot read {}: {e}", file.display())))
 }
 
@@ -219,6 +229,9 @@ fn load_config(c: &Common) -> Result<Option<Config>, Fail> {
 }
 
 fn write_out(bytes: &[u8], in_place: Option<&Path>, output: Option<&Path>) -> Result<(), Fail> {
+    if in_place == Some(Path::new("-")) {
+        return Err(Fail(2, "-i cannot be used with standard input".into()));
+    }
     let target = output.or(in_place);
     match target {
         Some(p) => {
