@@ -667,6 +667,12 @@ impl Renderer<'_> {
                 kept_encrypted,
             } => {
                 self.states[idx].info.dir = Some(dir.clone());
+                if self.states[idx].info.ks.suspend {
+                    self.repo.warnings.push(format!(
+                        "Kustomization '{name}' is suspended: rendered, but the controller would \
+                         not apply it"
+                    ));
+                }
                 if kept_encrypted {
                     self.states[idx].info.kept_encrypted = true;
                     if self.options.require_decryption {
