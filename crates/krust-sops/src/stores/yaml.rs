@@ -773,8 +773,9 @@ impl Emitter {
     }
 }
 
+/// libyaml's `is_printable`: no NEL, no characters outside the BMP (go-yaml escapes them).
 fn is_printable(c: char) -> bool {
-    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
+    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
         && c != '\u{feff}'
 }
 
@@ -1088,6 +1089,12 @@ mod tests {
         );
         assert_eq!(format_str("a: b", false, 0, 4), "'a: b'");
         assert_eq!(format_str("hello world", false, 0, 4), "hello world");
+        assert_eq!(
+            format_str("smile \u{1F600}", false, 0, 4),
+            "\"smile \\U0001F600\""
+        );
+        assert_eq!(format_str("caf\u{e9}", false, 0, 4), "caf\u{e9}");
+        assert_eq!(format_str("a\tb", false, 0, 4), "\"a\\tb\"");
     }
 }
 
