@@ -20,6 +20,8 @@ pub struct KeySources {
     pgp_public: Vec<(String, SignedPublicKey)>,
     /// `SOPS_AGE_KEY_CMD`, run again per recipient with `SOPS_AGE_RECIPIENT` set.
     age_key_cmd: Option<String>,
+    /// Fall back to `gpg --decrypt` for PGP keys.
+    use_gpg: bool,
     /// Identities `SOPS_AGE_KEY_CMD` printed for each recipient.
     cmd_cache: std::sync::Mutex<std::collections::HashMap<String, Vec<AgeIdentity>>>,
     /// Problems met while loading keys (reported when no key works).
@@ -179,6 +181,7 @@ impl KeySources {
     pub fn from_env() -> Self {
         let mut ks = Self::new();
         ks.load_env();
+        ks.use_gpg = true;
         ks
     }
 
@@ -363,8 +366,20 @@ impl KeySources {
     }
 
     fn pgp_decrypt(&self, enc: &str) -> std::result::Result<Vec<u8>, String> {
+        let native = self.pgp_decrypt_native(enc);
+        match native {
+            Ok(v) => Ok(v),
+            Err(e) if self.use_gpg => match gpg_decrypt(enc) {
+                Ok(v) => Ok(v),
+                Err(g) => Err(format!("{e}; gpg: {g}")),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    fn pgp_decrypt_native(&self, enc: &str) -> std::result::Result<Vec<u8>, String> {
         if self.pgp_secret.is_empty() {
-            return Err("no OpenPGP secret key available (pass --pgp-key FILE)".into());
+            return Err("no OpenPGP secret key loaded (pass --pgp-key FILE)".into());
         }
         let mut last = String::new();
         for (src, key) in &self.pgp_secret {
@@ -391,6 +406,12 @@ impl KeySources {
             "none of the {} OpenPGP secret keys could decrypt it (last error: {last})",
             self.pgp_secret.len()
         ))
+    }
+
+    /// Also try the GnuPG keyring (`gpg --decrypt`, like sops) when the loaded PGP keys fail.
+    /// On by default in [`KeySources::from_env`]; `SOPS_GPG_EXEC` names the binary.
+    pub fn set_use_gpg(&mut self, on: bool) {
+        self.use_gpg = on;
     }
 
     fn decrypt_group(&self, g: &KeyGroup, attempts: &mut Vec<KeyAttempt>) -> Option<Vec<u8>> {
@@ -583,4 +604,33 @@ pub fn wrap_data_key(md: &mut Metadata, key: &[u8; 32], ks: &KeySources) -> Resu
         }
     }
     Ok(())
+}
+
+/// Decrypts an armored PGP message with the local GnuPG (its agent handles passphrases).
+fn gpg_decrypt(enc: &str) -> std::result::Result<Vec<u8>, String> {
+    let exe = std::env::var("SOPS_GPG_EXEC")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "gpg".into());
+    let mut child = std::process::Command::new(&exe)
+        .args(["--batch", "--use-agent", "--quiet", "--decrypt"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {exe}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(enc.as_bytes())
+            .map_err(|e| format!("writing to {exe}: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("{exe}: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        Err(err.lines().last().unwrap_or("failed").trim().to_string())
+    }
 }
