@@ -516,11 +516,27 @@ impl KeySources {
     pub fn pgp_encrypt(&self, fp: &str, secret: &[u8]) -> Result<String> {
         use pgp::composed::{ArmorOptions, MessageBuilder};
         use pgp::crypto::sym::SymmetricKeyAlgorithm;
-        let key = self.find_pgp_public(fp).ok_or_else(|| Error::InvalidKey {
-            key: format!("pgp:{fp}"),
-            reason: "no OpenPGP public key with this fingerprint was loaded (pass --pgp-key FILE)"
-                .into(),
-        })?;
+        let exported;
+        let key = match self.find_pgp_public(fp) {
+            Some(k) => k,
+            None => {
+                let missing = || Error::InvalidKey {
+                    key: format!("pgp:{fp}"),
+                    reason: "no OpenPGP public key with this fingerprint was loaded (pass \
+                             --pgp-key FILE) or found in the GnuPG keyring"
+                        .into(),
+                };
+                if !self.use_gpg {
+                    return Err(missing());
+                }
+                let mut tmp = KeySources::new();
+                let armored = gpg_export(fp).ok_or_else(missing)?;
+                tmp.add_pgp_key(&armored, "gpg --export")
+                    .map_err(|_| missing())?;
+                exported = tmp;
+                exported.find_pgp_public(fp).ok_or_else(missing)?
+            }
+        };
         let mut rng = rand::rngs::OsRng;
         let err =
             |e: pgp::errors::Error| Error::Encrypt(format!("OpenPGP encryption to {fp}: {e}"));
@@ -633,4 +649,18 @@ fn gpg_decrypt(enc: &str) -> std::result::Result<Vec<u8>, String> {
         let err = String::from_utf8_lossy(&out.stderr);
         Err(err.lines().last().unwrap_or("failed").trim().to_string())
     }
+}
+
+/// The armored public key `gpg --export` gives for a fingerprint, if any.
+fn gpg_export(fp: &str) -> Option<String> {
+    let exe = std::env::var("SOPS_GPG_EXEC")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "gpg".into());
+    let out = std::process::Command::new(exe)
+        .args(["--batch", "--quiet", "--armor", "--export", fp])
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && text.contains("PUBLIC KEY BLOCK")).then_some(text)
 }
