@@ -593,6 +593,15 @@ pub fn decrypt(input: &[u8], format: Format, keys: &KeySources) -> Result<Decryp
     decrypt_with(input, format, keys, &DecryptOptions::default())
 }
 
+/// Reads and decrypts a file, choosing the format from its extension (like sops).
+pub fn decrypt_file(path: &Path, keys: &KeySources) -> Result<Decrypted> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    decrypt(&bytes, Format::from_path(path), keys)
+}
+
 /// Verifies the MAC of decrypted content against the stored (encrypted) MAC.
 fn check_mac(md: &Metadata, key: &[u8; 32], computed: &str) -> Result<bool> {
     let stored = match decrypt_value(&md.mac, key, &md.last_modified) {

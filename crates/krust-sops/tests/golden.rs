@@ -42,3 +42,25 @@ fn golden_files_decrypt() {
     }
     assert!(yaml.contains("note_unencrypted: stays clear"));
 }
+
+#[test]
+fn decrypt_file_picks_format_by_extension() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sops");
+    let mut keys = KeySources::new();
+    keys.add_age_identities(
+        &std::fs::read_to_string(dir.join("age-key.txt")).unwrap(),
+        "age-key.txt",
+    )
+    .unwrap();
+    for ext in ["yaml", "json", "env", "ini", "txt"] {
+        let d = krust_sops::decrypt_file(&dir.join(format!("enc.{ext}")), &keys).unwrap();
+        assert_eq!(
+            d.plaintext,
+            std::fs::read(dir.join(format!("plain.{ext}"))).unwrap()
+        );
+    }
+    assert!(matches!(
+        krust_sops::decrypt_file(&dir.join("missing.yaml"), &keys),
+        Err(krust_sops::Error::Io { .. })
+    ));
+}
