@@ -631,10 +631,7 @@ pub fn decrypt_with(
     let computed = decrypt_tree(&mut branches, &md, &key, None)?;
     let mac_ok = match check_mac(&md, &key, &computed) {
         Ok(ok) => ok,
-        Err(e) if opts.ignore_mac => {
-            let _ = e;
-            false
-        }
+        Err(_) if opts.ignore_mac => false,
         Err(e) => return Err(e),
     };
     let out = opts.output.unwrap_or(format);
