@@ -91,11 +91,6 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
         }
     }
     let metadata = &target.kust.build_metadata;
-    if metadata.iter().any(|b| b == "transformerAnnotations") {
-        return Err(Error::unsupported(
-            "buildMetadata: [transformerAnnotations]",
-        ));
-    }
     if options.add_managed_by_label || metadata.iter().any(|b| b == "managedByLabel") {
         let label = (
             "app.kubernetes.io/managed-by".to_string(),
@@ -117,6 +112,11 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
             remove_annotation(r, ORIGIN_ANNOTATION);
         }
     }
+    if !metadata.iter().any(|b| b == "transformerAnnotations") {
+        for r in &mut list {
+            remove_annotation(r, TRANSFORMATIONS_ANNOTATION);
+        }
+    }
     resources.replace_all(list);
     builtins::remove_build_annotations(&mut resources);
     for r in resources.resources_mut() {
@@ -127,6 +127,8 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
 
 /// Where an object came from (`buildMetadata: [originAnnotations]`).
 const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+/// The transformers that touched an object (`buildMetadata: [transformerAnnotations]`).
+const TRANSFORMATIONS_ANNOTATION: &str = "alpha.config.kubernetes.io/transformations";
 
 fn remove_annotation(r: &mut Resource, key: &str) {
     if let Some(md) = r.value.get_mut("metadata").and_then(Value::as_map_mut) {
@@ -143,6 +145,31 @@ fn set_annotation(r: &mut Resource, key: &str, value: String) {
     r.value
         .ensure_map_path(&["metadata", "annotations"])
         .insert(key.to_string(), Value::String(value));
+}
+
+/// Records that a transformer ran over every object (`buildMetadata:
+/// [transformerAnnotations]`): objects without an origin take the transformer as origin.
+fn record_transformation(rm: &mut ResMap, origin: &str) {
+    for r in rm.resources_mut() {
+        if !has_annotation(r, ORIGIN_ANNOTATION) {
+            set_annotation(r, ORIGIN_ANNOTATION, origin.to_string());
+            continue;
+        }
+        let mut item = String::new();
+        for (i, line) in origin.lines().enumerate() {
+            item.push_str(if i == 0 { "- " } else { "  " });
+            item.push_str(line);
+            item.push('\n');
+        }
+        let mut text = r
+            .annotations()
+            .and_then(|a| a.get(TRANSFORMATIONS_ANNOTATION))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        text.push_str(&item);
+        set_annotation(r, TRANSFORMATIONS_ANNOTATION, text);
+    }
 }
 
 fn has_annotation(r: &Resource, key: &str) -> bool {
@@ -896,13 +923,53 @@ impl<'w> Target<'w> {
             builtins::transformer_config(&ra.configurations).map_err(|e| e.at(self.kust_path()))?;
         let custom = self.state.schema.borrow().clone();
         let schema: &MergeSchema = custom.as_deref().unwrap_or_else(|| MergeSchema::builtin());
-        builtins::run(&self.kust, &self.ldr, &mut ra.resources, &tc, schema)
-            .map_err(|e| e.at(self.kust_path()))?;
+        let tracking = self.origin.is_some();
+        let configured_in = self
+            .origin
+            .as_ref()
+            .map(|o| join_origin(o, self.file_name))
+            .unwrap_or_default();
+        let mut done = |rm: &mut ResMap, kind: &str| {
+            if tracking {
+                record_transformation(
+                    rm,
+                    &generator_origin(&configured_in, "builtin", kind, "", ""),
+                );
+            }
+        };
+        builtins::run(
+            &self.kust,
+            &self.ldr,
+            &mut ra.resources,
+            &tc,
+            schema,
+            &mut done,
+        )
+        .map_err(|e| e.at(self.kust_path()))?;
         if !self.kust.transformers.is_empty() {
             let configs = self.load_plugin_configs(&self.kust.transformers)?;
             for cfg in &configs {
                 plugins::transform(cfg, &self.ldr, &mut ra.resources, &tc, schema)
                     .map_err(|e| e.at(self.kust_path()))?;
+                if tracking {
+                    let configured_in = cfg
+                        .annotations()
+                        .and_then(|a| a.get(ORIGIN_ANNOTATION))
+                        .and_then(Value::as_str)
+                        .and_then(|t| t.strip_prefix("path: "))
+                        .map(|t| t.trim_end().to_string())
+                        .unwrap_or_default();
+                    record_transformation(
+                        &mut ra.resources,
+                        &generator_origin(
+                            &configured_in,
+                            cfg.api_version(),
+                            cfg.kind(),
+                            cfg.name(),
+                            cfg.namespace(),
+                        ),
+                    );
+                }
             }
         }
         Ok(())

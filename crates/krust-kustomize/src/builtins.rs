@@ -275,12 +275,15 @@ pub(crate) fn run(
     resources: &mut ResMap,
     tc: &TransformerConfig,
     schema: &MergeSchema,
+    done: &mut dyn FnMut(&mut ResMap, &str),
 ) -> Result<()> {
     if !k.patches_strategic_merge.is_empty() {
         run_patches_strategic_merge(k, ldr, resources, schema)?;
+        done(resources, "PatchStrategicMergeTransformer");
     }
     for entry in &k.patches {
         run_patch_entry(entry, ldr, resources, schema)?;
+        done(resources, "PatchTransformer");
     }
     if !k.namespace.is_empty() {
         transformers::transform_namespace(
@@ -292,6 +295,7 @@ pub(crate) fn run(
             },
         )
         .map_err(terr)?;
+        done(resources, "NamespaceTransformer");
     }
     if !k.name_prefix.is_empty() {
         transformers::transform_prefix_suffix(
@@ -303,6 +307,7 @@ pub(crate) fn run(
             },
         )
         .map_err(terr)?;
+        done(resources, "PrefixTransformer");
     }
     if !k.name_suffix.is_empty() {
         transformers::transform_prefix_suffix(
@@ -314,6 +319,13 @@ pub(crate) fn run(
             },
         )
         .map_err(terr)?;
+        done(resources, "SuffixTransformer");
+    }
+    for entry in &k.labels {
+        let e = parse_labels_entry(entry)?;
+        let specs = e.field_specs(tc).map_err(terr)?;
+        transformers::transform_labels(resources, &e.pairs, &specs).map_err(terr)?;
+        done(resources, "LabelTransformer");
     }
     if !k.common_labels.is_empty() {
         transformers::transform_labels(
@@ -322,11 +334,7 @@ pub(crate) fn run(
             &tc.common_labels,
         )
         .map_err(terr)?;
-    }
-    for entry in &k.labels {
-        let e = parse_labels_entry(entry)?;
-        let specs = e.field_specs(tc).map_err(terr)?;
-        transformers::transform_labels(resources, &e.pairs, &specs).map_err(terr)?;
+        done(resources, "LabelTransformer");
     }
     if !k.common_annotations.is_empty() {
         transformers::transform_annotations(
@@ -335,17 +343,21 @@ pub(crate) fn run(
             &tc.common_annotations,
         )
         .map_err(terr)?;
+        done(resources, "AnnotationsTransformer");
     }
     for entry in &k.patches_json6902 {
         run_json6902_entry(entry, ldr, resources)?;
+        done(resources, "PatchJson6902Transformer");
     }
     for r in &k.replicas {
         let r = parse_replica(r)?;
         transformers::transform_replicas(resources, &r, &tc.replicas).map_err(terr)?;
+        done(resources, "ReplicaCountTransformer");
     }
     for i in &k.images {
         let img = parse_image(i)?;
         transformers::transform_images(resources, &img, &tc.images).map_err(terr)?;
+        done(resources, "ImageTagTransformer");
     }
     if !k.replacements.is_empty() {
         let list = Value::Seq(k.replacements.clone());
@@ -353,6 +365,7 @@ pub(crate) fn run(
             .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()))?;
         crate::replacements::apply_replacements(resources, &reps)
             .map_err(|e| Error::new(ErrorKind::Transform, e.to_string()))?;
+        done(resources, "ReplacementTransformer");
     }
     Ok(())
 }
