@@ -404,6 +404,8 @@ spec:
 """}, 'patches:\n- path: p.yaml\n')
 case('json_on_renamed', {'res.yaml': DEP, 'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 4}\n'}, 'patches:\n- patch: \'[{"op": "replace", "path": "/metadata/name", "value": "d2"}]\'\n  target: {name: d}\n- patch: \'[{"op": "add", "path": "/metadata/labels/second", "value": "yes"}]\'\n  target: {name: d}\n- path: p.yaml\n')
 
+case('smp_legacy_and_new_types', {'res.yaml': 'apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: a, image: a}, {name: b, image: b}]\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  metrics:\n  - {type: Resource, resource: {name: cpu}}\n  - {type: Pods, pods: {metric: {name: x}}}\n', 'p.yaml': 'apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: b, image: b2}]\n', 'p2.yaml': 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  metrics:\n  - {type: Pods, pods: {metric: {name: y}}}\n'}, 'patches:\n- path: p.yaml\n- path: p2.yaml\n')
+
 shutil.rmtree(ROOT, ignore_errors=True)
 for name, (files, kust) in cases.items():
     d = os.path.join(ROOT, name)
