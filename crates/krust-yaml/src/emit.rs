@@ -450,6 +450,11 @@ fn is_blank(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
+/// Whether go-yaml may write `s` as a block (`|` or `>`) scalar.
+pub(crate) fn block_allowed(s: &str) -> bool {
+    analyze(s).block_allowed
+}
+
 /// go-yaml's `yaml_emitter_analyze_scalar`.
 fn analyze(value: &str) -> Analysis {
     if value.is_empty() {

@@ -392,7 +392,12 @@ impl<'a> Builder<'a> {
                     }
                     _ => return Err(err_at(&span, "unexpected end of mapping")),
                 },
-                Event::Scalar(text, style, anchor, tag) => {
+                Event::Scalar(mut text, style, anchor, tag) => {
+                    if style == ScalarStyle::Folded && tag.is_none() {
+                        if let Some(t) = crate::resolve::kyaml_folded_roundtrip(&text) {
+                            text = std::borrow::Cow::Owned(t);
+                        }
+                    }
                     let resolved = resolve_scalar(&text, style, tag.as_deref())
                         .map_err(|m| err_at(&span, m))?;
                     let keep_text = wants_key || anchor != 0;
@@ -737,7 +742,9 @@ mod tests {
         let deepest = format!("{}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
         let v = parse_one(&deepest).unwrap();
         assert!(crate::emit::to_string(&v).starts_with("- - - "));
-        let deep_map: String = (0..MAX_DEPTH - 1).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let deep_map: String = (0..MAX_DEPTH - 1)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
         assert!(crate::emit::to_string(&parse_one(&deep_map).unwrap()).contains("a: null"));
         let deep_block: String = (0..2000)
             .map(|i| format!("{}a:\n", " ".repeat(i)))

@@ -434,3 +434,87 @@ mod tests {
         assert_eq!(go_lossy_utf8(b"a\xe2\x82b"), "a\u{FFFD}\u{FFFD}b");
     }
 }
+
+/// The text of a folded (`>`) block scalar after kustomize's internal round trip.
+///
+/// kustomize re-encodes each resource with go-yaml v3, which keeps the folded style, and reads
+/// it back. go-yaml's folded-scalar writer adds an extra line break after a line that does not
+/// start with a space whenever the text's *first* character is not a space (it scans from the
+/// start of the text instead of the current position), so a line followed by a more-indented
+/// line gains an empty line in between: `a\n  b\nc\n` comes back as `a\n\n  b\nc\n`.
+/// Text go-yaml would not write as a block scalar (trailing spaces, control characters, …) goes
+/// through double quotes unchanged.
+pub(crate) fn kyaml_folded_roundtrip(text: &str) -> Option<String> {
+    if !text.contains('\n') || !crate::emit::block_allowed(text) {
+        return None;
+    }
+    let blank = |c: Option<char>| matches!(c, Some(' ' | '\t'));
+    let is_break = |c: char| matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
+    // What the writer's faulty look-ahead sees: the first non-break character of the text.
+    let first_after_breaks = text.chars().find(|c| !is_break(*c));
+    let extra_break = !matches!(first_after_breaks, None | Some(' ' | '\t' | '\0'));
+    // 1. Write, without indentation (it is stripped again on reading).
+    let mut out = String::with_capacity(text.len() + 8);
+    let (mut breaks, mut leading_spaces) = (true, true);
+    for c in text.chars() {
+        if is_break(c) {
+            if !breaks && !leading_spaces && c == '\n' && extra_break {
+                out.push('\n');
+            }
+            out.push(c);
+            breaks = true;
+        } else {
+            if breaks {
+                leading_spaces = c == ' ' || c == '\t';
+            }
+            out.push(c);
+            breaks = false;
+        }
+    }
+    // Chomping indicator the writer chooses for the original text.
+    let mut rev = text.chars().rev();
+    let chomp = match (rev.next(), rev.next()) {
+        (Some(l), _) if !is_break(l) => -1,
+        (Some(_), None) => 1,
+        (Some(_), Some(p)) if is_break(p) => 1,
+        _ => 0,
+    };
+    // 2. Read back as a folded block scalar (go-yaml's scanner, lines split at `\n`).
+    let mut s = String::with_capacity(out.len());
+    let mut leading_break = "";
+    let mut trailing_breaks = String::new();
+    let mut leading_blank = false;
+    let body = out.strip_suffix('\n').unwrap_or(&out);
+    let ends_with_break = out.ends_with('\n');
+    let lines: Vec<&str> = body.split('\n').collect();
+    let count = lines.len();
+    for (n, line) in lines.into_iter().enumerate() {
+        let terminated = n + 1 < count || ends_with_break;
+        if line.is_empty() {
+            if terminated {
+                trailing_breaks.push('\n');
+            }
+            continue;
+        }
+        let trailing_blank = blank(line.chars().next());
+        if leading_break == "\n" && !leading_blank && !trailing_blank {
+            if trailing_breaks.is_empty() {
+                s.push(' ');
+            }
+        } else {
+            s.push_str(leading_break);
+        }
+        s.push_str(&trailing_breaks);
+        trailing_breaks.clear();
+        leading_blank = blank(line.chars().next());
+        s.push_str(line);
+        leading_break = if terminated { "\n" } else { "" };
+    }
+    if chomp != -1 {
+        s.push_str(leading_break);
+    }
+    if chomp == 1 {
+        s.push_str(&trailing_breaks);
+    }
+    Some(s)
+}
