@@ -372,69 +372,6 @@ pub(crate) fn go_lossy_utf8(bytes: &[u8]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_follow_go() {
-        assert_eq!(go_parse_int("0777"), Some(Number::Int(511)));
-        assert_eq!(go_parse_int("08"), None);
-        assert_eq!(go_parse_int("-0b101"), Some(Number::Int(-5)));
-        assert_eq!(
-            go_parse_int("18446744073709551615"),
-            Some(Number::Uint(u64::MAX))
-        );
-        assert_eq!(go_parse_int("+18446744073709551615"), None);
-        assert_eq!(resolve_number("1e400"), None);
-        assert_eq!(resolve_number("1e-400"), Some(Number::Float(0.0)));
-        assert_eq!(resolve_dot_float("._5"), None);
-        assert_eq!(resolve_dot_float(".5_5"), Some(0.55));
-    }
-
-    #[test]
-    fn v2_quoting() {
-        for s in [
-            "",
-            "yes",
-            "On",
-            "n",
-            "~",
-            "1:20",
-            "0x1F",
-            "1e3",
-            ".5",
-            "2001-12-14",
-            "-.inf",
-            "1_000",
-        ] {
-            assert!(v2_needs_quotes(s), "{s}");
-        }
-        for s in [
-            "<<",
-            "1:60",
-            "1e400",
-            "._5",
-            "2001-02-30",
-            "1.0.0",
-            "yess",
-            ".",
-            "-",
-            "NaN",
-            "0x1p-2",
-        ] {
-            assert!(!v2_needs_quotes(s), "{s}");
-        }
-    }
-
-    #[test]
-    fn base64_and_lossy() {
-        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
-        assert_eq!(decode_base64("aGVsbG8"), None);
-        assert_eq!(go_lossy_utf8(b"a\xe2\x82b"), "a\u{FFFD}\u{FFFD}b");
-    }
-}
-
 /// The text of a folded (`>`) block scalar after kustomize's internal round trip.
 ///
 /// kustomize re-encodes each resource with go-yaml v3, which keeps the folded style, and reads
@@ -517,4 +454,82 @@ pub(crate) fn kyaml_folded_roundtrip(text: &str) -> Option<String> {
         s.push_str(&trailing_breaks);
     }
     Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_go() {
+        assert_eq!(go_parse_int("0777"), Some(Number::Int(511)));
+        assert_eq!(go_parse_int("08"), None);
+        assert_eq!(go_parse_int("-0b101"), Some(Number::Int(-5)));
+        assert_eq!(
+            go_parse_int("18446744073709551615"),
+            Some(Number::Uint(u64::MAX))
+        );
+        assert_eq!(go_parse_int("+18446744073709551615"), None);
+        assert_eq!(resolve_number("1e400"), None);
+        assert_eq!(resolve_number("1e-400"), Some(Number::Float(0.0)));
+        assert_eq!(resolve_dot_float("._5"), None);
+        assert_eq!(resolve_dot_float(".5_5"), Some(0.55));
+    }
+
+    #[test]
+    fn v2_quoting() {
+        for s in [
+            "",
+            "yes",
+            "On",
+            "n",
+            "~",
+            "1:20",
+            "0x1F",
+            "1e3",
+            ".5",
+            "2001-12-14",
+            "-.inf",
+            "1_000",
+        ] {
+            assert!(v2_needs_quotes(s), "{s}");
+        }
+        for s in [
+            "<<",
+            "1:60",
+            "1e400",
+            "._5",
+            "2001-02-30",
+            "1.0.0",
+            "yess",
+            ".",
+            "-",
+            "NaN",
+            "0x1p-2",
+        ] {
+            assert!(!v2_needs_quotes(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn base64_and_lossy() {
+        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(decode_base64("aGVsbG8"), None);
+        assert_eq!(go_lossy_utf8(b"a\xe2\x82b"), "a\u{FFFD}\u{FFFD}b");
+    }
+
+    #[test]
+    fn folded_scalars_gain_go_yamls_extra_break() {
+        assert_eq!(
+            kyaml_folded_roundtrip("a\n  indented\nb\n").as_deref(),
+            Some("a\n\n  indented\nb\n")
+        );
+        assert_eq!(kyaml_folded_roundtrip("a b\n").as_deref(), Some("a b\n"));
+        assert_eq!(kyaml_folded_roundtrip("a\nb\n").as_deref(), Some("a\nb\n"));
+        assert_eq!(
+            kyaml_folded_roundtrip("\n\nx\n").as_deref(),
+            Some("\n\nx\n")
+        );
+        assert_eq!(kyaml_folded_roundtrip("no break"), None);
+    }
 }
