@@ -201,15 +201,7 @@ pub fn parse_strategic_merge_patches(text: &str) -> Result<Vec<Value>, PatchErro
             Value::Null => continue,
             Value::Map(m) if m.is_empty() => continue,
             Value::Map(_) => {}
-            other => {
-                return Err(PatchError::BadDocument(format!(
-                    "wrong node kind: expected MappingNode but got {}",
-                    match other {
-                        Value::Seq(_) => "SequenceNode",
-                        _ => "ScalarNode",
-                    }
-                )))
-            }
+            _ => return Err(PatchError::BadDocument("missing Resource metadata".into())),
         }
         let kind = v.str_at(&["kind"]).unwrap_or("");
         if kind.is_empty() {
@@ -248,13 +240,29 @@ pub fn parse_strategic_merge_patches(text: &str) -> Result<Vec<Value>, PatchErro
     Ok(out)
 }
 
+/// kustomize's `%v` of a resource's metadata: `{{apiVersion kind} {{name namespace} map[…] map[…]}}`.
 fn meta_summary(v: &Value) -> String {
+    let go_map = |path: &[&str]| {
+        let mut pairs: Vec<String> = v
+            .get_path(path)
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, val)| format!("{k}:{}", val.scalar_text().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        pairs.sort();
+        format!("map[{}]", pairs.join(" "))
+    };
     format!(
-        "{{{{{} {}}} {{{} {}}}}}",
+        "{{{{{} {}}} {{{{{} {}}} {} {}}}}}",
         v.str_at(&["apiVersion"]).unwrap_or(""),
         v.str_at(&["kind"]).unwrap_or(""),
         v.str_at(&["metadata", "name"]).unwrap_or(""),
         v.str_at(&["metadata", "namespace"]).unwrap_or(""),
+        go_map(&["metadata", "labels"]),
+        go_map(&["metadata", "annotations"]),
     )
 }
 

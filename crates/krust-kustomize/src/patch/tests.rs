@@ -512,3 +512,22 @@ fn perf_smoke() {
         );
     }
 }
+
+#[test]
+fn invalid_patch_documents_use_kustomize_texts() {
+    // Texts from kubectl.1.33 kustomize with `patchesStrategicMerge`.
+    let err = |t: &str| {
+        parse_strategic_merge_patches(t)
+            .expect_err("invalid")
+            .to_string()
+    };
+    assert_eq!(
+        err("apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {a: b}}\ndata: {x: y}\n"),
+        "missing metadata.name in object {{v1 ConfigMap} {{ } map[a:b] map[]}}"
+    );
+    assert_eq!(
+        err("apiVersion: v1\nmetadata: {name: a}\ndata: {x: y}\n"),
+        "missing kind in object {{v1 } {{a } map[] map[]}}"
+    );
+    assert_eq!(err("- a\n- b\n"), "missing Resource metadata");
+}
