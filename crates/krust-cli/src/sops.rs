@@ -13,6 +13,12 @@ use std::process::ExitCode;
 
 /// Arguments of `krust sops`.
 #[derive(clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 failure (no usable key, tampered value or MAC, \
+                        parse error, …), 2 usage error.\nKeys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, \
+                        SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE, \
+                        $XDG_CONFIG_HOME/sops/age/keys.txt, --age-key, --pgp-key, the GnuPG keyring."
+)]
 pub struct Args {
     #[command(subcommand)]
     cmd: Cmd,
