@@ -646,6 +646,7 @@ impl<'a> Engine<'a> {
                     Value::String(res.api_version().to_string()),
                 );
             }
+            string_map_metadata(&mut p);
             apply_sm_patch_to_resource(res, &p, options, self.schema)?
         } else {
             apply_sm_patch_to_resource(res, patch, options, self.schema)?
@@ -836,6 +837,36 @@ pub fn apply_json6902_patch(
     }
     engine.finish();
     result
+}
+
+/// kustomize's `resWrangler.ApplySmPatch` re-sets the patch's labels and annotations from
+/// their string maps before merging: values become strings, and an empty or non-map field is
+/// dropped from the patch (so it no longer clears the target's).
+fn string_map_metadata(patch: &mut Value) {
+    let Some(Value::Map(meta)) = patch.get_mut("metadata") else {
+        return;
+    };
+    for field in ["labels", "annotations"] {
+        let keep = match meta.get_mut(field) {
+            None => continue,
+            Some(Value::Map(m)) => {
+                for val in m.values_mut() {
+                    if !matches!(val, Value::String(_)) {
+                        let text = match &*val {
+                            Value::Map(_) | Value::Seq(_) => String::new(),
+                            other => other.scalar_text().unwrap_or_default(),
+                        };
+                        *val = Value::String(text);
+                    }
+                }
+                !m.is_empty()
+            }
+            Some(_) => false,
+        };
+        if !keep {
+            meta.shift_remove(field);
+        }
+    }
 }
 
 /// kustomize re-sets a JSON-patched resource's annotations from its string map (to keep its

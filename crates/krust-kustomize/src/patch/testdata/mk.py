@@ -406,6 +406,8 @@ case('json_on_renamed', {'res.yaml': DEP, 'p.yaml': 'apiVersion: apps/v1\nkind: 
 
 case('smp_legacy_and_new_types', {'res.yaml': 'apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: a, image: a}, {name: b, image: b}]\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  metrics:\n  - {type: Resource, resource: {name: cpu}}\n  - {type: Pods, pods: {metric: {name: x}}}\n', 'p.yaml': 'apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: b, image: b2}]\n', 'p2.yaml': 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  metrics:\n  - {type: Pods, pods: {metric: {name: y}}}\n'}, 'patches:\n- path: p.yaml\n- path: p2.yaml\n')
 
+case('smp_label_values_stringified', {'res.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {keep: me}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, labels: {keep: me}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {keep: me}}\n', 'p.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {n: 1, t: true}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: null}\n', 'p2.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, labels: {n: 1, t: true}}\n'}, 'patchesStrategicMerge:\n- p.yaml\npatches:\n- path: p2.yaml\n')
+
 shutil.rmtree(ROOT, ignore_errors=True)
 for name, (files, kust) in cases.items():
     d = os.path.join(ROOT, name)
