@@ -647,7 +647,8 @@ fn gpg_decrypt(enc: &str) -> std::result::Result<Vec<u8>, String> {
         Ok(out.stdout)
     } else {
         let err = String::from_utf8_lossy(&out.stderr);
-        Err(err.lines().last().unwrap_or("failed").trim().to_string())
+        let last = err.lines().last().unwrap_or("failed").trim();
+        Err(last.strip_prefix("gpg: ").unwrap_or(last).to_string())
     }
 }
 
