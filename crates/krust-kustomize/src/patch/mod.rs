@@ -28,6 +28,15 @@
 //! The building blocks are public too: [`apply_strategic_merge`] (one document into one
 //! object), [`json6902::apply_ops`], [`CompiledSelector`], [`MergeSchema`].
 
+//! # Known gaps
+//! - A JSON patch written as YAML is read with YAML 1.2 rules; kustomize converts it with
+//!   go-yaml v2 (YAML 1.1), where unquoted `y`, `n`, `yes`, `no`, `on`, `off` are booleans.
+//! - A target field written as an empty value (`key:`) and absent from the patch is dropped by
+//!   kustomize but kept (as `null`) here: the value tree does not tell `key:` from `key: null`.
+//! - kustomize's result when a custom `openapi:` schema and the built-in one define the same
+//!   name depends on which was loaded first; [`MergeSchema::parse_with_base`] lets the custom
+//!   one win.
+
 pub mod json6902;
 pub mod regex;
 pub mod schema;
