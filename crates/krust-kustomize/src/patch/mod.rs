@@ -27,7 +27,7 @@
 //!
 //! The building blocks are public too: [`apply_strategic_merge`] (one document into one
 //! object), [`json6902::apply_ops`], [`CompiledSelector`], [`MergeSchema`].
-
+//!
 //! # Known gaps
 //! - A JSON patch written as YAML is read with YAML 1.2 rules; kustomize converts it with
 //!   go-yaml v2 (YAML 1.1), where unquoted `y`, `n`, `yes`, `no`, `on`, `off` are booleans.
