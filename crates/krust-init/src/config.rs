@@ -244,8 +244,8 @@ pub struct Storage {
     /// `local-path` or `longhorn`.
     #[serde(default)]
     pub kind: StorageKind,
-    /// Longhorn replica count.
-    #[serde(default = "three")]
+    /// Longhorn replica count (1 for local-path).
+    #[serde(default = "one")]
     pub replicas: u32,
 }
 
@@ -253,13 +253,9 @@ impl Default for Storage {
     fn default() -> Self {
         Storage {
             kind: StorageKind::LocalPath,
-            replicas: 3,
+            replicas: 1,
         }
     }
-}
-
-fn three() -> u32 {
-    3
 }
 
 /// Storage kind.

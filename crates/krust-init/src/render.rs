@@ -922,8 +922,9 @@ fn apps_env(cx: &mut Ctx, env: &str) {
             );
         }
         format!(
-            "patches:\n  - target:\n      kind: Ingress\n      name: {}\n    patch: |-\n{ops}",
-            a.name
+            "patches:\n  - target:\n      kind: Ingress\n      name: {}\n    patch: |-\n{}",
+            a.name,
+            indent(&ops, 2)
         )
     };
     cx.put(

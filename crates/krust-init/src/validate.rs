@@ -519,3 +519,309 @@ fn is_quantity(s: &str) -> bool {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     digits > 0 && matches!(&s[digits..], "Gi" | "Mi" | "Ti" | "G" | "M" | "T")
 }
+
+#[cfg(test)]
+mod tests {
+    //! Invalid-config fixtures: each is rejected with its own message.
+
+    const BASE: &str = r#"
+[cluster]
+name = "lab"
+domain = "lab.example.com"
+node_cidr = "192.168.1.0/24"
+[git]
+url = "ssh://git@github.com/me/lab.git"
+[[nodes]]
+name = "n1"
+address = "192.168.1.10"
+role = "server"
+[app]
+name = "web"
+image = "nginx:1.27.3"
+host = "web.lab.example.com"
+"#;
+
+    fn check(from: &str, to: &str, want_field: &str, want_text: &str) {
+        assert!(
+            BASE.contains(from) || from.is_empty(),
+            "fixture anchor {from:?}"
+        );
+        let text = if from.is_empty() {
+            format!("{BASE}{to}")
+        } else {
+            BASE.replacen(from, to, 1)
+        };
+        let err = match crate::load(&text) {
+            Ok(_) => panic!("accepted: {from:?} -> {to:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains(want_field),
+            "{err}\n  wanted field {want_field}"
+        );
+        assert!(err.contains(want_text), "{err}\n  wanted {want_text:?}");
+        assert!(err.contains("fix"), "{err}\n  has no fix");
+    }
+
+    #[test]
+    fn base_is_valid() {
+        crate::load(BASE).unwrap();
+    }
+
+    #[test]
+    fn non_canonical_cidr() {
+        check(
+            "node_cidr = \"192.168.1.0/24\"",
+            "node_cidr = \"192.168.1.7/24\"",
+            "cluster.node_cidr",
+            "write `192.168.1.0/24`",
+        );
+    }
+
+    #[test]
+    fn overlapping_cidrs() {
+        check("node_cidr = \"192.168.1.0/24\"", "node_cidr = \"192.168.1.0/24\"\npod_cidr = \"10.0.0.0/8\"\nservice_cidr = \"10.43.0.0/16\"", "cluster.service_cidr", "overlaps cluster.pod_cidr");
+    }
+
+    #[test]
+    fn bad_prefix() {
+        check(
+            "node_cidr = \"192.168.1.0/24\"",
+            "node_cidr = \"192.168.1.0/33\"",
+            "cluster.node_cidr",
+            "prefix length `33`",
+        );
+    }
+
+    #[test]
+    fn node_outside_cidr() {
+        check(
+            "address = \"192.168.1.10\"",
+            "address = \"192.168.2.10\"",
+            "nodes[0].address",
+            "outside cluster.node_cidr",
+        );
+    }
+
+    #[test]
+    fn duplicate_node_name() {
+        check(
+            "",
+            "[[nodes]]\nname = \"n1\"\naddress = \"192.168.1.11\"\nrole = \"agent\"\n",
+            "nodes[1].name",
+            "also the name of nodes[0]",
+        );
+    }
+
+    #[test]
+    fn duplicate_node_address() {
+        check(
+            "",
+            "[[nodes]]\nname = \"n2\"\naddress = \"192.168.1.10\"\nrole = \"agent\"\n",
+            "nodes[1].address",
+            "also the address of nodes[0]",
+        );
+    }
+
+    #[test]
+    fn even_etcd_servers() {
+        let text = format!(
+            "{}[[nodes]]\nname = \"n2\"\naddress = \"192.168.1.11\"\nrole = \"server\"\n",
+            BASE.replacen(
+                "node_cidr = \"192.168.1.0/24\"",
+                "node_cidr = \"192.168.1.0/24\"\nembedded_etcd = true",
+                1
+            )
+        );
+        let e = crate::load(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("cluster.embedded_etcd") && e.contains("odd number"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn invalid_cluster_name() {
+        check(
+            "name = \"lab\"",
+            "name = \"Lab_1\"",
+            "cluster.name",
+            "not a valid DNS label",
+        );
+    }
+
+    #[test]
+    fn invalid_domain() {
+        check(
+            "domain = \"lab.example.com\"",
+            "domain = \"localhost\"",
+            "cluster.domain",
+            "not a valid DNS domain",
+        );
+    }
+
+    #[test]
+    fn missing_git_url() {
+        check(
+            "url = \"ssh://git@github.com/me/lab.git\"",
+            "branch = \"main\"",
+            "git.url",
+            "missing",
+        );
+    }
+
+    #[test]
+    fn scp_like_git_url() {
+        check(
+            "url = \"ssh://git@github.com/me/lab.git\"",
+            "url = \"git@github.com:me/lab.git\"",
+            "git.url",
+            "neither an ssh:// nor an https://",
+        );
+    }
+
+    #[test]
+    fn letsencrypt_without_token() {
+        check(
+            "",
+            "[tls]\nmode = \"letsencrypt\"\nemail = \"me@example.com\"\n",
+            "tls.cloudflare_token_env",
+            "needs a Cloudflare API token",
+        );
+    }
+
+    #[test]
+    fn letsencrypt_without_email() {
+        check(
+            "",
+            "[tls]\nmode = \"letsencrypt\"\ncloudflare_token_env = \"CF_API_TOKEN\"\n",
+            "tls.email",
+            "valid account e-mail",
+        );
+    }
+
+    #[test]
+    fn token_value_instead_of_variable() {
+        check("", "[tls]\nmode = \"letsencrypt\"\nemail = \"me@example.com\"\ncloudflare_token_env = \"abc-123.xyz\"\n", "tls.cloudflare_token_env", "not an environment variable name");
+    }
+
+    #[test]
+    fn longhorn_replicas_exceed_nodes() {
+        check(
+            "",
+            "[components.storage]\nkind = \"longhorn\"\nreplicas = 3\n",
+            "components.storage.replicas",
+            "3 Longhorn replicas but environment `production` has 1 node(s)",
+        );
+    }
+
+    #[test]
+    fn linkerd_without_cert_manager() {
+        check(
+            "",
+            "[components]\nlinkerd = true\ncert_manager = false\n",
+            "components.linkerd",
+            "trust anchor",
+        );
+    }
+
+    #[test]
+    fn unknown_key_rejected() {
+        check(
+            "domain = \"lab.example.com\"",
+            "domain = \"lab.example.com\"\ndomian = \"x\"",
+            "domian",
+            "unknown field",
+        );
+    }
+
+    #[test]
+    fn unknown_component_typo() {
+        check(
+            "",
+            "[components]\nkyverno_mode = \"enforce\"\n",
+            "kyverno_mode",
+            "unknown field",
+        );
+    }
+
+    #[test]
+    fn latest_image() {
+        check(
+            "image = \"nginx:1.27.3\"",
+            "image = \"nginx:latest\"",
+            "app.image",
+            "`latest` tag",
+        );
+    }
+
+    #[test]
+    fn untagged_image() {
+        check(
+            "image = \"nginx:1.27.3\"",
+            "image = \"registry.lan:5000/nginx\"",
+            "app.image",
+            "has no tag",
+        );
+    }
+
+    #[test]
+    fn app_host_outside_domain() {
+        check(
+            "host = \"web.lab.example.com\"",
+            "host = \"web.other.org\"",
+            "app.host",
+            "inside cluster.domain",
+        );
+    }
+
+    #[test]
+    fn node_in_unknown_environment() {
+        check(
+            "role = \"server\"",
+            "role = \"server\"\nenvironment = \"staging\"",
+            "nodes[0].environment",
+            "not in cluster.environments",
+        );
+    }
+
+    #[test]
+    fn bad_retention() {
+        check(
+            "",
+            "[components.monitoring]\nretention = \"7 days\"\n",
+            "components.monitoring.retention",
+            "not a Prometheus duration",
+        );
+    }
+
+    #[test]
+    fn local_path_replicated() {
+        check(
+            "",
+            "[components.storage]\nkind = \"local-path\"\nreplicas = 2\n",
+            "components.storage.replicas",
+            "not replicated",
+        );
+    }
+
+    #[test]
+    fn two_servers_with_sqlite() {
+        check(
+            "",
+            "[[nodes]]\nname = \"n2\"\naddress = \"192.168.1.11\"\nrole = \"server\"\n",
+            "cluster.embedded_etcd",
+            "SQLite datastore supports one",
+        );
+    }
+
+    #[test]
+    fn bad_kyverno_mode() {
+        check(
+            "",
+            "[components]\nkyverno = \"strict\"\n",
+            "kyverno",
+            "unknown variant",
+        );
+    }
+}
