@@ -131,7 +131,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Format::Table => get_table(&repo, what),
             };
             print!("{out}");
-            Ok(report(&repo))
+            let code = report(&repo);
+            // The process ends here: skip freeing thousands of objects one by one.
+            std::mem::forget(repo);
+            Ok(code)
         }
         Command::Build {
             common,
@@ -152,7 +155,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Some(dir) => write_dir(&repo, &dir, only.as_ref())?,
                 None => print!("{}", build_yaml(&repo, only.as_ref())),
             }
-            Ok(report(&repo))
+            let code = report(&repo);
+            // The process ends here: skip freeing thousands of objects one by one.
+            std::mem::forget(repo);
+            Ok(code)
         }
     }
 }

@@ -900,23 +900,17 @@ impl Renderer<'_> {
             always: ks.substitute_always,
         };
         let mut objects = std::mem::take(&mut self.states[idx].objects);
-        for o in &mut objects {
-            match varsub::substitute(&o.value, &vars, opts) {
-                Ok(Some(v)) => o.value = v,
-                Ok(None) => {}
-                Err(e) => {
-                    self.states[idx].info.status = KsStatus::Failed;
-                    let what = gvk_name(&o.value);
-                    self.err(
-                        "Kustomization",
-                        &ks.name,
-                        &o.file.clone(),
-                        Step::Substitute,
-                        format!("post build failed for '{what}': {e}"),
-                    );
-                    return;
-                }
-            }
+        if let Err((i, e)) = substitute_all(&mut objects, &vars, opts) {
+            self.states[idx].info.status = KsStatus::Failed;
+            let what = gvk_name(&objects[i].value);
+            self.err(
+                "Kustomization",
+                &ks.name,
+                &objects[i].file.clone(),
+                Step::Substitute,
+                format!("post build failed for '{what}': {e}"),
+            );
+            return;
         }
         self.states[idx].objects = objects;
         self.finish_one(idx);
@@ -944,6 +938,54 @@ impl Renderer<'_> {
         self.states[idx].info.object_count = objects.len();
         self.states[idx].objects = objects;
     }
+}
+
+/// Substitutes every object, on all available cores; the error of the first failing object
+/// (in object order) is returned with its index.
+fn substitute_all(
+    objects: &mut [BuiltObject],
+    vars: &BTreeMap<String, String>,
+    opts: SubstituteOptions,
+) -> Result<(), (usize, varsub::VarsubError)> {
+    let run = |part: &mut [BuiltObject], base: usize| -> Result<(), (usize, varsub::VarsubError)> {
+        for (j, o) in part.iter_mut().enumerate() {
+            match varsub::substitute(&o.value, vars, opts) {
+                Ok(Some(v)) => o.value = v,
+                Ok(None) => {}
+                Err(e) => return Err((base + j, e)),
+            }
+        }
+        Ok(())
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(objects.len() / 32 + 1);
+    if threads <= 1 {
+        return run(objects, 0);
+    }
+    let chunk = objects.len().div_ceil(threads);
+    let results: Vec<Result<(), (usize, varsub::VarsubError)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = objects
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(c, part)| scope.spawn(move || run(part, c * chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or(Err((
+                    0,
+                    varsub::VarsubError::Yaml(
+                        "internal error: a substitution thread panicked".into(),
+                    ),
+                )))
+            })
+            .collect()
+    });
+    results
+        .into_iter()
+        .find_map(Result::err)
+        .map_or(Ok(()), Err)
 }
 
 /// The files a kustomization's secret generators and patches read, with their SOPS format.
