@@ -39,9 +39,15 @@ fn field_shape(prop: &Value) -> (&'static str, Option<&str>) {
     ("s", None)
 }
 
+/// Definition names as the built-in table spells them (`io.k8s.` dropped), so custom and
+/// built-in definitions share one namespace.
 fn clean(s: &str) -> String {
+    let s = s.strip_prefix("io.k8s.").unwrap_or(s);
     s.replace(['\t', '\n'], " ")
 }
+
+/// The built-in merge-key table (see `scripts/gen-merge-keys`).
+const BUILTIN_TABLE: &str = include_str!("patch/merge_keys.tsv");
 
 /// Converts an OpenAPI document into a merge schema.
 pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> {
@@ -80,6 +86,9 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
         }
     }
     let mut known: std::collections::HashSet<String> = defs.keys().cloned().collect();
+    // A `$ref` to a definition the file does not have (e.g. a CRD embedding a PodTemplateSpec)
+    // resolves against the built-in definitions, which kustomize also still holds then.
+    let mut missing_refs = false;
     let mut pending: Vec<(String, &Value)> = defs.iter().map(|(n, d)| (n.clone(), d)).collect();
     // Inline object schemas (`properties` without `$ref`) become synthetic definitions named
     // after their parent, so lookups can descend into them.
@@ -90,7 +99,10 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
         };
         for (field, prop) in props {
             let (mut shape, target) = field_shape(prop);
-            let mut target = target.filter(|t| defs.contains_key(*t)).map(str::to_string);
+            if target.is_some_and(|t| !defs.contains_key(t)) {
+                missing_refs = true;
+            }
+            let mut target = target.map(str::to_string);
             if target.is_none() {
                 let inline = match shape {
                     "a" => prop.get("items").filter(|i| i.get("properties").is_some()),
@@ -136,7 +148,27 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
             );
         }
     }
-    MergeSchema::parse(&lines.join("\n")).map_err(|e| bad(e.to_string()))
+    let mut text = String::new();
+    if missing_refs {
+        text.push_str(BUILTIN_TABLE);
+        text.push('\n');
+    }
+    text.push_str(&lines.join("\n"));
+    // Targets that no definition answers to are dropped rather than failing the build.
+    let known_defs: std::collections::HashSet<&str> =
+        text.lines().filter_map(|l| l.strip_prefix("D\t")).collect();
+    let filtered: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut cols: Vec<&str> = l.split('\t').collect();
+            if cols.len() == 7 && cols[0] == "F" && cols[3] != "-" && !known_defs.contains(cols[3])
+            {
+                cols[3] = "-";
+            }
+            cols.join("\t")
+        })
+        .collect();
+    MergeSchema::parse(&filtered.join("\n")).map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]
