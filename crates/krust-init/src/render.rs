@@ -102,6 +102,7 @@ fn helm_repo(name: &str, ns: &str, url: &str) -> String {
 }
 
 /// A HelmRelease pinned to `version`; `values` is YAML indented by 4 spaces.
+#[allow(clippy::too_many_arguments)] // one call per chart; named fields would only add noise
 fn helm_release(
     name: &str,
     ns: &str,
@@ -901,7 +902,7 @@ fn apps_base(cx: &mut Ctx) {
     );
     cx.put(
         "apps/base/kustomization.yaml",
-        kustomization(&[n.clone()], ""),
+        kustomization(std::slice::from_ref(n), ""),
     );
 }
 
