@@ -141,7 +141,7 @@ pub enum IngressController {
     /// k3s-bundled Traefik, configured through a HelmChartConfig.
     #[default]
     Traefik,
-    /// ingress-nginx (not generated yet; k3s Traefik is disabled).
+    /// ingress-nginx (HelmRelease; k3s Traefik is disabled on the servers).
     IngressNginx,
 }
 

@@ -23,6 +23,8 @@ pub mod versions {
     pub const LINKERD_CRDS: &str = "1.8.0";
     /// linkerd stable-2.14.10: linkerd-control-plane.
     pub const LINKERD_CONTROL_PLANE: &str = "1.16.11";
+    /// ingress-nginx/ingress-nginx.
+    pub const INGRESS_NGINX: &str = "4.13.0";
     /// tailscale/tailscale image.
     pub const TAILSCALE_IMAGE: &str = "ghcr.io/tailscale/tailscale:v1.84.0";
 }
@@ -367,6 +369,9 @@ fn cluster_entry(cx: &mut Ctx, env: &str) {
     if c.storage.kind == StorageKind::Longhorn {
         ctrl_health.push((HR_API, "HelmRelease", "longhorn", "longhorn-system"));
     }
+    if cfg.ingress.controller == IngressController::IngressNginx {
+        ctrl_health.push((HR_API, "HelmRelease", "ingress-nginx", "ingress-nginx"));
+    }
     if c.tailscale.is_some() {
         ctrl_health.push((
             "apps/v1",
@@ -601,6 +606,51 @@ fn controllers_base(cx: &mut Ctx) {
         );
         dirs.push("traefik".into());
     }
+    if cfg.ingress.controller == IngressController::IngressNginx {
+        let base = "infrastructure/controllers/base/ingress-nginx";
+        cx.put(
+            &format!("{base}/namespace.yaml"),
+            namespace("ingress-nginx", &[], &[]),
+        );
+        cx.put(
+            &format!("{base}/repository.yaml"),
+            helm_repo(
+                "ingress-nginx",
+                "ingress-nginx",
+                "https://kubernetes.github.io/ingress-nginx",
+            ),
+        );
+        let values = format!(
+            "controller:\n  ingressClassResource:\n    default: true\n  metrics:\n    enabled: {}\n{}",
+            c.monitoring.enabled,
+            indent(RESOURCES_SMALL, 2)
+        );
+        cx.put(
+            &format!("{base}/release.yaml"),
+            helm_release(
+                "ingress-nginx",
+                "ingress-nginx",
+                "ingress-nginx",
+                versions::INGRESS_NGINX,
+                "ingress-nginx",
+                &[],
+                "",
+                &indent(&values, 4),
+            ),
+        );
+        cx.put(
+            &format!("{base}/kustomization.yaml"),
+            kustomization(
+                &[
+                    "namespace.yaml".into(),
+                    "repository.yaml".into(),
+                    "release.yaml".into(),
+                ],
+                "",
+            ),
+        );
+        dirs.push("ingress-nginx".into());
+    }
     if let Some(ts) = &c.tailscale {
         let base = "infrastructure/controllers/base/tailscale";
         cx.put(
@@ -818,9 +868,14 @@ fn apps_base(cx: &mut Ctx) {
     } else {
         vec![]
     };
-    let labels: Vec<(&str, &str)> = match cfg.components.kyverno {
-        KyvernoMode::Off => vec![],
-        _ => vec![("pod-security.kubernetes.io/enforce", "restricted")],
+    // Linkerd's proxy-init needs NET_ADMIN, which the restricted Pod Security level forbids.
+    let labels: Vec<(&str, &str)> = if meshed {
+        vec![
+            ("pod-security.kubernetes.io/enforce", "privileged"),
+            ("pod-security.kubernetes.io/warn", "restricted"),
+        ]
+    } else {
+        vec![("pod-security.kubernetes.io/enforce", "restricted")]
     };
     cx.put(
         &format!("{base}/namespace.yaml"),
