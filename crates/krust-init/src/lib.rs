@@ -321,6 +321,15 @@ pub fn apply(
         }
         std::fs::write(&p, bytes).map_err(io(&p))
     };
+    // Resolve and encrypt every new Secret first: a missing variable must not leave a
+    // half-written repository behind.
+    let mut secrets = Vec::new();
+    for s in &rendered.secrets {
+        if plan.actions.get(&s.path) == Some(&Action::Create) {
+            let plain = secret_plaintext(s, env)?;
+            secrets.push((s.path.clone(), encrypt_secret(&plain, recipient, &s.path)?));
+        }
+    }
     for (path, content) in &rendered.files {
         match plan.actions.get(path) {
             Some(Action::Create | Action::Update | Action::Overwrite) => {
@@ -333,13 +342,9 @@ pub fn apply(
             _ => {}
         }
     }
-    for s in &rendered.secrets {
-        if plan.actions.get(&s.path) == Some(&Action::Create) {
-            let plain = secret_plaintext(s, env)?;
-            let enc = encrypt_secret(&plain, recipient, &s.path)?;
-            write(&s.path, enc.as_bytes())?;
-            manifest.insert(s.path.clone(), sha256(enc.as_bytes()));
-        }
+    for (path, enc) in &secrets {
+        write(path, enc.as_bytes())?;
+        manifest.insert(path.clone(), sha256(enc.as_bytes()));
     }
     let json = serde_json::json!({
         "generator": "krust init",

@@ -260,3 +260,23 @@ fn flux_renders_every_environment() {
         }
     }
 }
+
+#[test]
+fn missing_secret_variable_writes_nothing() {
+    let text = std::fs::read_to_string(
+        examples()
+            .into_iter()
+            .find(|p| p.ends_with("zero-trust.toml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let cfg = krust_init::load(&text).unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (_, recipient, _) = krust_init::ensure_age_key(&keys.path().join("k"), out.path()).unwrap();
+    let r = krust_init::render(&cfg, &recipient);
+    let plan = krust_init::plan(&r, out.path(), false);
+    let e = krust_init::apply(&r, &plan, out.path(), &recipient, &|_| None).unwrap_err();
+    assert!(e.to_string().contains("TS_AUTHKEY"), "{e}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
