@@ -90,7 +90,10 @@ fn base64_ok(s: &str) -> bool {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     s.len() % 4 == 0
         && s.bytes().enumerate().all(|(i, b)| {
-            b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || (b == b'=' && i >= s.len() - 2)
+            b.is_ascii_alphanumeric()
+                || b == b'+'
+                || b == b'/'
+                || (b == b'=' && i >= s.len().saturating_sub(2))
         })
 }
 

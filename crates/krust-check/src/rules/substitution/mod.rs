@@ -68,9 +68,15 @@ pub fn dollars(s: &str) -> Vec<Dollar> {
                 }
                 j += 1;
             }
-            let end = (j + 1).min(b.len());
+            let closed = j < b.len();
+            let end = if closed { j + 1 } else { b.len() };
             let text = s[start..end].to_string();
-            let inner = &s[(start + 2).min(end)..end.saturating_sub(1).max(start + 2)];
+            // `{` and `}` are ASCII, so these offsets are character boundaries.
+            let inner = if closed {
+                &s[start + 2..j]
+            } else {
+                &s[start + 2..]
+            };
             let inner = inner.trim_start_matches('#');
             let name: String = inner
                 .chars()
@@ -148,4 +154,20 @@ pub fn provided_vars(ctx: &Context<'_>, ks: &FluxKs<'_>) -> (BTreeSet<String>, b
         }
     }
     (vars, complete)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dollars;
+
+    #[test]
+    fn scans_like_flux() {
+        let d = dollars("a ${A} $${B} $$ ${c:=1} ${é");
+        let texts: Vec<_> = d.iter().map(|x| x.text.as_str()).collect();
+        assert_eq!(texts, ["${A}", "$$", "${c:=1}", "${é"]);
+        assert_eq!(d[0].name, "A");
+        assert!(d[2].has_default);
+        assert_eq!(d[3].name, "");
+        assert!(dollars("${").iter().all(|x| x.name.is_empty()));
+    }
 }
