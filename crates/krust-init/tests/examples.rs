@@ -280,3 +280,67 @@ fn missing_secret_variable_writes_nothing() {
     assert!(e.to_string().contains("TS_AUTHKEY"), "{e}");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn example_written_by_init_is_valid_and_committed() {
+    krust_init::load(krust_init::EXAMPLE).unwrap();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/single-node-flux.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        committed,
+        krust_init::EXAMPLE,
+        "examples/single-node-flux.toml is the --example output"
+    );
+}
+
+/// Pinned charts, pinned images, requests and limits on every workload, no plaintext Secret.
+#[test]
+fn generated_objects_follow_the_rules() {
+    for ex in examples() {
+        let cfg = krust_init::load(&std::fs::read_to_string(&ex).unwrap()).unwrap();
+        let r = krust_init::render(&cfg, "age1example");
+        for (path, text) in &r.files {
+            if !path.ends_with(".yaml") || path.starts_with("k3s/") || path == ".sops.yaml" {
+                continue;
+            }
+            for doc in krust_yaml::parse_documents(text).unwrap_or_else(|e| panic!("{path}: {e}")) {
+                let doc = doc.value;
+                let kind = doc.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+                let y = krust_yaml::to_string(&doc);
+                match kind {
+                    "HelmRelease" => {
+                        let v = y
+                            .split("version: ")
+                            .nth(1)
+                            .unwrap_or("")
+                            .lines()
+                            .next()
+                            .unwrap_or("");
+                        let v = v.trim_matches('"');
+                        assert!(
+                            !v.is_empty()
+                                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.'),
+                            "{path}: chart version {v:?} is not exact"
+                        );
+                    }
+                    "Deployment" | "StatefulSet" | "DaemonSet" => {
+                        assert!(
+                            y.contains("limits:") && y.contains("requests:"),
+                            "{path}: {kind} without requests/limits"
+                        );
+                        for line in y.lines().filter(|l| l.trim_start().starts_with("image: ")) {
+                            assert!(
+                                !line.ends_with(":latest") && line.contains(':'),
+                                "{path}: unpinned {line}"
+                            );
+                        }
+                    }
+                    "Secret" => panic!("{path}: plaintext Secret rendered"),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
