@@ -1,7 +1,7 @@
 //! Multi-document YAML parsing into [`Value`] trees.
 //!
 //! Scalars are resolved the way kustomize's YAML library (go-yaml v3) resolves them when it decodes
-//! into untyped values (see [`crate::resolve`]): YAML 1.2 core booleans and nulls, Go-style
+//! into untyped values (see the `resolve` module): YAML 1.2 core booleans and nulls, Go-style
 //! integers (`0x`, `0o`, `0b`, the YAML 1.1 leading-zero octal), floats, and timestamps — which
 //! become the RFC 3339 text kustomize prints for them (`2001-12-14` → `2001-12-14T00:00:00Z`).
 //! Quoted and block scalars are strings; `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`,
