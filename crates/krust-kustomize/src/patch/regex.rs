@@ -1,11 +1,9 @@
-//! A small regular-expression engine for patch target selectors.
+//! Anchored regular expressions for selectors, image names and replacement paths.
 //!
-//! kustomize compiles selector fields with Go's RE2 (`regexp.Compile`) and anchors them as
-//! `^(?:pattern)$`. Selector patterns are short names (`app-.*`, `foo|bar`, `v1(beta1)?`), so
-//! this module implements the RE2 subset they use — literals, `.`, classes (`[a-z]`, `[^…]`,
-//! `\d \w \s` and their negations), groups (`(…)`, `(?:…)`), alternation, the quantifiers
-//! `* + ? {n} {n,} {n,m}` (lazy forms accepted) and `^`/`$` — and matches by simulating the
-//! compiled automaton (time linear in the input, no backtracking).
+//! kustomize compiles these patterns with Go's RE2 (`regexp.Compile`) and anchors them as
+//! `^(?:pattern)$`. The `regex` crate implements the same RE2 syntax family with the same
+//! linear-time guarantee, so this module is a thin wrapper that keeps kustomize's anchoring, its
+//! error wording (`error parsing regexp: …`), and a fast path for plain names (the common case).
 
 use thiserror::Error;
 
@@ -13,475 +11,169 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("error parsing regexp: {message}: `{pattern}`")]
 pub struct RegexError {
-    /// What is wrong (Go's wording where it has one).
+    /// What is wrong.
     pub message: String,
     /// The offending pattern.
     pub pattern: String,
 }
 
-#[derive(Debug, Clone)]
-enum Node {
-    Empty,
-    Class {
-        ranges: Vec<(char, char)>,
-        negated: bool,
-    },
-    AnyNotNl,
-    Start,
-    End,
-    Concat(Vec<Node>),
-    Alt(Vec<Node>),
-    Repeat {
-        node: Box<Node>,
-        min: u32,
-        max: Option<u32>,
-    },
-}
-
-#[derive(Debug, Clone)]
-enum Inst {
-    Class {
-        ranges: Vec<(char, char)>,
-        negated: bool,
-    },
-    AnyNotNl,
-    Start,
-    End,
-    Split(usize, usize),
-    Jmp(usize),
-    Match,
-}
-
-/// A compiled, fully anchored pattern.
+/// A compiled pattern that must match the whole text.
 #[derive(Debug, Clone)]
 pub struct Regex {
-    prog: Vec<Inst>,
-    /// Set when the pattern has no metacharacters: matching is string equality.
-    literal: Option<String>,
+    matcher: Matcher,
 }
 
-const MAX_PROGRAM: usize = 20_000;
-
-struct Parser<'a> {
-    chars: Vec<char>,
-    pos: usize,
-    pattern: &'a str,
+#[derive(Debug, Clone)]
+enum Matcher {
+    /// The pattern has no metacharacters: plain string equality.
+    Literal(String),
+    Compiled(regex::Regex),
 }
 
-impl Parser<'_> {
-    fn error(&self, message: &str) -> RegexError {
-        RegexError {
-            message: message.to_string(),
-            pattern: self.pattern.to_string(),
-        }
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).copied()
-    }
-
-    fn parse_alt(&mut self) -> Result<Node, RegexError> {
-        let mut alts = vec![self.parse_concat()?];
-        while self.peek() == Some('|') {
-            self.pos += 1;
-            alts.push(self.parse_concat()?);
-        }
-        Ok(if alts.len() == 1 {
-            alts.pop().unwrap_or(Node::Empty)
-        } else {
-            Node::Alt(alts)
-        })
-    }
-
-    fn parse_concat(&mut self) -> Result<Node, RegexError> {
-        let mut items = Vec::new();
-        while let Some(c) = self.peek() {
-            if c == '|' || c == ')' {
-                break;
-            }
-            let atom = self.parse_atom()?;
-            let atom = self.parse_quantifiers(atom)?;
-            items.push(atom);
-        }
-        Ok(Node::Concat(items))
-    }
-
-    fn parse_quantifiers(&mut self, mut atom: Node) -> Result<Node, RegexError> {
-        loop {
-            let (min, max) = match self.peek() {
-                Some('*') => {
-                    self.pos += 1;
-                    (0, None)
-                }
-                Some('+') => {
-                    self.pos += 1;
-                    (1, None)
-                }
-                Some('?') => {
-                    self.pos += 1;
-                    (0, Some(1))
-                }
-                Some('{') => match self.parse_braces() {
-                    Some(r) => r,
-                    None => return Ok(atom),
-                },
-                _ => return Ok(atom),
-            };
-            if matches!(atom, Node::Repeat { .. }) {
-                return Err(self.error("invalid nested repetition operator"));
-            }
-            if matches!(atom, Node::Empty) {
-                return Err(self.error("missing argument to repetition operator"));
-            }
-            if max.is_some_and(|m| m < min) || min > 1000 || max.is_some_and(|m| m > 1000) {
-                return Err(self.error("invalid repeat count"));
-            }
-            // Lazy quantifiers match the same strings when the whole input must match.
-            if self.peek() == Some('?') {
-                self.pos += 1;
-            }
-            atom = Node::Repeat {
-                node: Box::new(atom),
-                min,
-                max,
-            };
-        }
-    }
-
-    /// `{n}`, `{n,}`, `{n,m}`; `None` (and no input consumed) when not a valid counter, in
-    /// which case RE2 treats `{` as a literal.
-    fn parse_braces(&mut self) -> Option<(u32, Option<u32>)> {
-        let start = self.pos;
-        let rest: String = self.chars[self.pos..].iter().collect();
-        let close = rest.find('}')?;
-        let inner = &rest[1..close];
-        let (a, b) = match inner.split_once(',') {
-            Some((a, b)) => (a, Some(b)),
-            None => (inner, None),
-        };
-        let min: u32 = a.parse().ok().filter(|_| !a.is_empty())?;
-        let max = match b {
-            None => Some(min),
-            Some("") => None,
-            Some(b) => Some(b.parse().ok()?),
-        };
-        self.pos = start + inner.chars().count() + 2;
-        Some((min, max))
-    }
-
-    fn parse_atom(&mut self) -> Result<Node, RegexError> {
-        let Some(c) = self.peek() else {
-            return Ok(Node::Empty);
-        };
-        self.pos += 1;
-        match c {
-            '(' => {
-                if self.peek() == Some('?') {
-                    // Only non-capturing groups (and their flag-less form) are supported.
-                    if self.chars.get(self.pos + 1) == Some(&':') {
-                        self.pos += 2;
-                    } else {
-                        return Err(self.error("invalid or unsupported Perl syntax"));
-                    }
-                }
-                let inner = self.parse_alt()?;
-                if self.peek() != Some(')') {
-                    return Err(self.error("missing closing )"));
-                }
-                self.pos += 1;
-                // A group is an atom of its own: `(a*)*` is not a nested repetition.
-                Ok(Node::Concat(vec![inner]))
-            }
-            ')' => Err(self.error("unexpected )")),
-            '*' | '+' | '?' => Err(self.error("missing argument to repetition operator")),
-            '.' => Ok(Node::AnyNotNl),
-            '^' => Ok(Node::Start),
-            '$' => Ok(Node::End),
-            '[' => self.parse_class(),
-            '\\' => self
-                .parse_escape(false)
-                .map(|(ranges, negated)| Node::Class { ranges, negated }),
-            other => Ok(Node::Class {
-                ranges: vec![(other, other)],
-                negated: false,
-            }),
-        }
-    }
-
-    /// After a backslash: a class escape or an escaped literal.
-    fn parse_escape(&mut self, in_class: bool) -> Result<(Vec<(char, char)>, bool), RegexError> {
-        let Some(c) = self.peek() else {
-            return Err(self.error("trailing backslash at end of expression"));
-        };
-        self.pos += 1;
-        let digit = vec![('0', '9')];
-        let word = vec![('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
-        let space = vec![('\t', '\n'), ('\x0c', '\r'), (' ', ' ')];
-        Ok(match c {
-            'd' => (digit, false),
-            'D' => (digit, true),
-            'w' => (word, false),
-            'W' => (word, true),
-            's' => (space, false),
-            'S' => (space, true),
-            'n' => (vec![('\n', '\n')], false),
-            't' => (vec![('\t', '\t')], false),
-            'r' => (vec![('\r', '\r')], false),
-            c if c.is_ascii_punctuation() => (vec![(c, c)], false),
-            _ if in_class => return Err(self.error("invalid escape sequence")),
-            _ => return Err(self.error("invalid escape sequence")),
-        })
-    }
-
-    fn parse_class(&mut self) -> Result<Node, RegexError> {
-        let mut negated = false;
-        if self.peek() == Some('^') {
-            negated = true;
-            self.pos += 1;
-        }
-        let mut ranges: Vec<(char, char)> = Vec::new();
-        let mut first = true;
-        loop {
-            let Some(c) = self.peek() else {
-                return Err(self.error("missing closing ]"));
-            };
-            if c == ']' && !first {
-                self.pos += 1;
-                break;
-            }
-            first = false;
-            self.pos += 1;
-            let lo = if c == '\\' {
-                let (rs, neg) = self.parse_escape(true)?;
-                if neg || rs.len() != 1 || rs[0].0 != rs[0].1 {
-                    if neg {
-                        ranges.extend(complement(&rs));
-                    } else {
-                        ranges.extend(rs);
-                    }
-                    continue;
-                }
-                rs[0].0
-            } else {
-                c
-            };
-            if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|&n| n != ']') {
-                self.pos += 1;
-                let Some(mut hi) = self.peek() else {
-                    return Err(self.error("missing closing ]"));
-                };
-                self.pos += 1;
-                if hi == '\\' {
-                    let (rs, _) = self.parse_escape(true)?;
-                    hi = rs.first().map(|r| r.0).unwrap_or(hi);
-                }
-                if hi < lo {
-                    return Err(self.error("invalid character class range"));
-                }
-                ranges.push((lo, hi));
-            } else {
-                ranges.push((lo, lo));
-            }
-        }
-        Ok(Node::Class { ranges, negated })
-    }
-}
-
-fn complement(ranges: &[(char, char)]) -> Vec<(char, char)> {
-    let mut sorted = ranges.to_vec();
-    sorted.sort();
-    let mut out = Vec::new();
-    let mut next: u32 = 0;
-    for (lo, hi) in sorted {
-        if (lo as u32) > next {
-            if let (Some(a), Some(b)) = (char::from_u32(next), char::from_u32(lo as u32 - 1)) {
-                out.push((a, b));
-            }
-        }
-        next = next.max(hi as u32 + 1);
-    }
-    if let Some(a) = char::from_u32(next) {
-        out.push((a, char::MAX));
-    }
-    out
-}
-
-struct Compiler {
-    prog: Vec<Inst>,
-}
-
-impl Compiler {
-    fn emit(&mut self, i: Inst) -> Result<usize, ()> {
-        if self.prog.len() >= MAX_PROGRAM {
-            return Err(());
-        }
-        self.prog.push(i);
-        Ok(self.prog.len() - 1)
-    }
-
-    fn compile(&mut self, n: &Node) -> Result<(), ()> {
-        match n {
-            Node::Empty => {}
-            Node::Class { ranges, negated } => {
-                self.emit(Inst::Class {
-                    ranges: ranges.clone(),
-                    negated: *negated,
-                })?;
-            }
-            Node::AnyNotNl => {
-                self.emit(Inst::AnyNotNl)?;
-            }
-            Node::Start => {
-                self.emit(Inst::Start)?;
-            }
-            Node::End => {
-                self.emit(Inst::End)?;
-            }
-            Node::Concat(items) => {
-                for i in items {
-                    self.compile(i)?;
-                }
-            }
-            Node::Alt(alts) => {
-                let mut jumps = Vec::new();
-                for (k, a) in alts.iter().enumerate() {
-                    if k + 1 < alts.len() {
-                        let split = self.emit(Inst::Split(0, 0))?;
-                        self.compile(a)?;
-                        jumps.push(self.emit(Inst::Jmp(0))?);
-                        let next = self.prog.len();
-                        self.prog[split] = Inst::Split(split + 1, next);
-                    } else {
-                        self.compile(a)?;
-                    }
-                }
-                let end = self.prog.len();
-                for j in jumps {
-                    self.prog[j] = Inst::Jmp(end);
-                }
-            }
-            Node::Repeat { node, min, max } => {
-                for _ in 0..*min {
-                    self.compile(node)?;
-                }
-                match max {
-                    None => {
-                        let split = self.emit(Inst::Split(0, 0))?;
-                        self.compile(node)?;
-                        self.emit(Inst::Jmp(split))?;
-                        let end = self.prog.len();
-                        self.prog[split] = Inst::Split(split + 1, end);
-                    }
-                    Some(max) => {
-                        let mut splits = Vec::new();
-                        for _ in *min..*max {
-                            splits.push(self.emit(Inst::Split(0, 0))?);
-                            self.compile(node)?;
-                        }
-                        let end = self.prog.len();
-                        for s in splits {
-                            self.prog[s] = Inst::Split(s + 1, end);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
+/// Characters that make a pattern more than a literal string.
+const META: &str = "\\.+*?()|[]{}^$";
 
 impl Regex {
     /// Compiles `pattern` anchored at both ends (kustomize's `^(?:pattern)$`).
     pub fn anchored(pattern: &str) -> Result<Regex, RegexError> {
-        if !pattern.contains(|c: char| "\\.+*?()|[]{}^$".contains(c)) {
+        if !pattern.contains(|c: char| META.contains(c)) {
             return Ok(Regex {
-                prog: Vec::new(),
-                literal: Some(pattern.to_string()),
+                matcher: Matcher::Literal(pattern.to_string()),
             });
         }
-        let mut p = Parser {
-            chars: pattern.chars().collect(),
-            pos: 0,
-            pattern,
-        };
-        let node = p.parse_alt()?;
-        if p.pos < p.chars.len() {
-            return Err(p.error("unexpected )"));
+        if let Some(op) = nested_repetition(pattern) {
+            return Err(RegexError {
+                message: format!("invalid nested repetition operator: `{op}`"),
+                pattern: pattern.to_string(),
+            });
         }
-        let mut c = Compiler { prog: Vec::new() };
-        c.compile(&node)
-            .and_then(|_| c.emit(Inst::Match).map(|_| ()))
-            .map_err(|_| p.error("expression too large"))?;
+        let compiled = regex::Regex::new(&format!("^(?:{})$", go_literal_braces(pattern)))
+            .map_err(|e| RegexError {
+                message: match e {
+                    regex::Error::Syntax(text) => text
+                        .lines()
+                        .last()
+                        .unwrap_or("invalid pattern")
+                        .trim_start_matches("error: ")
+                        .to_string(),
+                    regex::Error::CompiledTooBig(_) => "expression too large".to_string(),
+                    _ => "invalid pattern".to_string(),
+                },
+                pattern: pattern.to_string(),
+            })?;
         Ok(Regex {
-            prog: c.prog,
-            literal: None,
+            matcher: Matcher::Compiled(compiled),
         })
     }
 
     /// True when the whole of `text` matches.
     pub fn is_match(&self, text: &str) -> bool {
-        if let Some(lit) = &self.literal {
-            return lit == text;
+        match &self.matcher {
+            Matcher::Literal(lit) => lit == text,
+            Matcher::Compiled(re) => re.is_match(text),
         }
-        let chars: Vec<char> = text.chars().collect();
-        let n = self.prog.len();
-        let mut current: Vec<usize> = Vec::new();
-        let mut on: Vec<bool> = vec![false; n];
-        self.add(&mut current, &mut on, 0, 0, chars.len());
-        for (pos, &c) in chars.iter().enumerate() {
-            let mut next: Vec<usize> = Vec::new();
-            let mut next_on = vec![false; n];
-            for &pc in &current {
-                let ok = match &self.prog[pc] {
-                    Inst::Class { ranges, negated } => {
-                        ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
-                    }
-                    Inst::AnyNotNl => c != '\n',
-                    _ => false,
-                };
-                if ok {
-                    self.add(&mut next, &mut next_on, pc + 1, pos + 1, chars.len());
-                }
-            }
-            if next.is_empty() {
-                return false;
-            }
-            current = next;
-            on = next_on;
-        }
-        let _ = on;
-        current
-            .iter()
-            .any(|&pc| matches!(self.prog[pc], Inst::Match))
     }
+}
 
-    fn add(&self, list: &mut Vec<usize>, on: &mut [bool], pc: usize, pos: usize, len: usize) {
-        let mut stack = vec![pc];
-        while let Some(pc) = stack.pop() {
-            if pc >= self.prog.len() || on[pc] {
+/// RE2 reads a `{` that does not start a valid repetition (`{n}`, `{n,}`, `{n,m}`) as a literal
+/// brace, where the `regex` crate reports an error or reads `{,m}` as a repetition: escape those.
+fn go_literal_braces(pattern: &str) -> String {
+    let bytes = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut i = 0;
+    let mut in_class = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\\' && i + 1 < bytes.len() {
+            // Copy the escape and the (possibly multi-byte) character it escapes.
+            let next_len = pattern[i + 1..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&pattern[i..i + 1 + next_len]);
+            i += 1 + next_len;
+            continue;
+        }
+        match c {
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'{' if !in_class && !is_repetition(&pattern[i..]) => {
+                out.push_str("\\{");
+                i += 1;
                 continue;
             }
-            on[pc] = true;
-            match &self.prog[pc] {
-                Inst::Jmp(t) => stack.push(*t),
-                Inst::Split(a, b) => {
-                    stack.push(*b);
-                    stack.push(*a);
-                }
-                Inst::Start => {
-                    if pos == 0 {
-                        stack.push(pc + 1);
-                    }
-                }
-                Inst::End => {
-                    if pos == len {
-                        stack.push(pc + 1);
-                    }
-                }
-                _ => list.push(pc),
-            }
+            _ => {}
         }
+        let ch_len = pattern[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&pattern[i..i + ch_len]);
+        i += ch_len;
     }
+    out
+}
+
+/// RE2 rejects a repetition applied to a repetition (`a**`, `a+*`, `a{2}{3}`; the lazy `a*?` is
+/// fine), which the `regex` crate accepts. Returns the offending operator pair.
+fn nested_repetition(pattern: &str) -> Option<String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    let mut in_class = false;
+    // The operator text of a repetition that just ended (with its lazy `?`), if any.
+    let mut last_repeat: Option<String> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            i += 2;
+            last_repeat = None;
+            continue;
+        }
+        if in_class {
+            if c == ']' {
+                in_class = false;
+            }
+            i += 1;
+            continue;
+        }
+        let op_len = match c {
+            '*' | '+' | '?' => 1,
+            '{' => {
+                let rest: String = chars[i..].iter().collect();
+                if is_repetition(&rest) {
+                    rest.find('}').map_or(1, |e| rest[..=e].chars().count())
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        if op_len == 0 {
+            last_repeat = None;
+            if c == '[' {
+                in_class = true;
+            }
+            i += 1;
+            continue;
+        }
+        let mut op: String = chars[i..i + op_len].iter().collect();
+        if let Some(prev) = &last_repeat {
+            return Some(format!("{prev}{op}"));
+        }
+        i += op_len;
+        if chars.get(i) == Some(&'?') {
+            op.push('?');
+            i += 1;
+        }
+        last_repeat = Some(op);
+    }
+    None
+}
+
+/// `{n}`, `{n,}` or `{n,m}` at the start of `s`.
+fn is_repetition(s: &str) -> bool {
+    let Some(end) = s.find('}') else { return false };
+    let body = &s[1..end];
+    let (min, max) = match body.split_once(',') {
+        Some((a, b)) => (a, Some(b)),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(min) && max.is_none_or(|m| m.is_empty() || digits(m))
 }
 
 #[cfg(test)]
