@@ -44,7 +44,7 @@ pub enum DefaultOrder {
 }
 
 /// Options of a build (the `kustomize build` flags that matter).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BuildOptions {
     /// `--load-restrictor`.
     pub load_restrictor: LoadRestrictor,
@@ -52,23 +52,23 @@ pub struct BuildOptions {
     pub default_order: DefaultOrder,
     /// Add `app.kubernetes.io/managed-by: kustomize-…` (kustomize's `--enable-managedby-label`).
     pub add_managed_by_label: bool,
-    /// The version printed in the managed-by label (`kustomize-<version>`).
-    pub managed_by_version: &'static str,
 }
 
-impl Default for BuildOptions {
-    fn default() -> Self {
-        BuildOptions {
-            load_restrictor: LoadRestrictor::default(),
-            default_order: DefaultOrder::default(),
-            add_managed_by_label: false,
-            managed_by_version: "v5.8.1",
-        }
-    }
-}
+/// The kustomize version krust's output matches; printed in the managed-by label.
+pub const KUSTOMIZE_VERSION: &str = "v5.8.1";
 
 /// Builds the kustomization in `dir` and returns its resources in output order.
 pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMap> {
+    build_with_version(ws, dir, options, KUSTOMIZE_VERSION)
+}
+
+/// [`build`], with the version the managed-by label names (`kustomize-<version>`).
+pub fn build_with_version(
+    ws: &Workspace,
+    dir: &Path,
+    options: &BuildOptions,
+    managed_by_version: &str,
+) -> Result<ResMap> {
     let ldr = Loader::top(ws, dir, options.load_restrictor)?;
     let mut target = Target::load(ldr, Rc::new(BuildState::default()))?;
     if !target.kust.build_metadata.is_empty() {
@@ -94,7 +94,7 @@ pub fn build(ws: &Workspace, dir: &Path, options: &BuildOptions) -> Result<ResMa
     if options.add_managed_by_label || metadata.iter().any(|b| b == "managedByLabel") {
         let label = (
             "app.kubernetes.io/managed-by".to_string(),
-            format!("kustomize-{}", options.managed_by_version),
+            format!("kustomize-{managed_by_version}"),
         );
         let spec = crate::transformers::FieldSpec {
             path: "metadata/labels".into(),
