@@ -346,11 +346,17 @@ pub fn apply(
         write(path, enc.as_bytes())?;
         manifest.insert(path.clone(), sha256(enc.as_bytes()));
     }
-    let json = serde_json::json!({
-        "generator": "krust init",
-        "files": manifest,
-    });
-    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    // A struct (not a json! map) so the key order does not depend on serde_json features.
+    #[derive(serde::Serialize)]
+    struct Manifest<'a> {
+        generator: &'a str,
+        files: &'a BTreeMap<String, String>,
+    }
+    let m = Manifest {
+        generator: "krust init",
+        files: &manifest,
+    };
+    let mut text = serde_json::to_string_pretty(&m).unwrap_or_default();
     text.push('\n');
     write(MANIFEST, text.as_bytes())
 }

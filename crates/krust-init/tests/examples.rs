@@ -344,3 +344,25 @@ fn generated_objects_follow_the_rules() {
         }
     }
 }
+
+#[test]
+fn krust_check_reports_zero_findings() {
+    let keys = tempfile::tempdir().unwrap();
+    for ex in examples() {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        generate(&text, out.path(), keys.path(), false);
+        let input = krust_check::input::load(out.path()).unwrap();
+        let report =
+            krust_check::check(&input, &krust_check::Config::default(), &Default::default())
+                .unwrap();
+        let findings: Vec<String> = report.findings.iter().map(|f| format!("{f:?}")).collect();
+        println!(
+            "{}: krust check: {} objects, {} findings",
+            ex.file_name().unwrap().to_string_lossy(),
+            report.objects,
+            findings.len()
+        );
+        assert!(findings.is_empty(), "{}: {findings:#?}", ex.display());
+    }
+}
