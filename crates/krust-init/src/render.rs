@@ -638,16 +638,33 @@ fn controllers_base(cx: &mut Ctx) {
                 &indent(&values, 4),
             ),
         );
+        let mut files = vec![
+            "namespace.yaml".to_string(),
+            "repository.yaml".into(),
+            "release.yaml".into(),
+        ];
+        if dd {
+            let c = &cfg.cluster;
+            let np = cx.network_policies(&NetNeeds {
+                ns: "ingress-nginx",
+                ingress_ports: vec![],
+                scrape_ports: vec![10254],
+                meshed: false,
+                scrape_all: false,
+                internet: false,
+            });
+            // Clients reach the controller from anywhere; the API server calls its admission
+            // webhook from the nodes; the controller forwards to backends in every namespace.
+            let np = format!(
+                "{np}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-http-https\n  namespace: ingress-nginx\nspec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: ingress-nginx\n  policyTypes:\n    - Ingress\n  ingress:\n    - ports:\n        - protocol: TCP\n          port: 80\n        - protocol: TCP\n          port: 443\n    - from:\n        - ipBlock:\n            cidr: {}\n        - ipBlock:\n            cidr: {}\n      ports:\n        - protocol: TCP\n          port: 8443\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-backends\n  namespace: ingress-nginx\nspec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: ingress-nginx\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - namespaceSelector: {{}}\n",
+                c.node_cidr, c.pod_cidr
+            );
+            cx.put(&format!("{base}/network-policies.yaml"), np);
+            files.push("network-policies.yaml".into());
+        }
         cx.put(
             &format!("{base}/kustomization.yaml"),
-            kustomization(
-                &[
-                    "namespace.yaml".into(),
-                    "repository.yaml".into(),
-                    "release.yaml".into(),
-                ],
-                "",
-            ),
+            kustomization(&files, ""),
         );
         dirs.push("ingress-nginx".into());
     }
