@@ -6,10 +6,17 @@
 //! - [`loader`]: file access, load restrictor, base-cycle detection, parsed-file cache
 //!   ([`Workspace`]);
 //! - [`generators`] and [`hash`]: configMapGenerator / secretGenerator and the name-hash suffix;
-//! - [`build`]: the pipeline (kustomize's `KustTarget`), [`sort`]: output order;
+//! - [`build`]: the pipeline (kustomize's `KustTarget`): resources, bases, components,
+//!   generators, the builtin transformers in kustomize's order, builtin plugin configs in
+//!   `generators:` / `transformers:`, vars, name-reference fix-up, `buildMetadata`;
+//! - [`sort`]: output order; [`openapi`]: custom merge schemas; [`crds`]: field specs from
+//!   CRD definitions;
 //! - `transformers/`: one module per builtin transformer (namespace, prefix/suffix, labels, …) and
 //!   the field specs that say which fields each one edits;
 //! - `patch/`: strategic merge patch, JSON 6902 patch and patch target selection.
+//!
+//! Build many kustomizations of one repository with one [`Workspace`]: parsed files are cached
+//! by path, so shared bases are read and parsed once.
 //!
 //! ```no_run
 //! use krust_kustomize::{build_to_string, BuildOptions, Workspace};
