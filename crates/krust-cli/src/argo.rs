@@ -1,6 +1,6 @@
 //! `krust argo`: discover a repository's Argo CD Applications (app-of-apps) and render them offline.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
@@ -55,7 +55,8 @@ struct Common {
     /// Entry directory holding the root Application(s).
     #[arg(long, value_name = "DIR")]
     path: PathBuf,
-    /// Repository root (default: the enclosing git work tree of --path).
+    /// Repository root (default: the enclosing git work tree of --path; outside git, the current
+    /// directory when --path is relative).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// A URL by which this repository is known (repeatable; git remotes are added automatically).
@@ -118,17 +119,6 @@ fn report(out: &RenderedArgo) -> ExitCode {
     }
 }
 
-fn find_git_root(start: &Path) -> Option<PathBuf> {
-    let mut cur = krust_flux::engine::absolute(start);
-    loop {
-        if cur.join(".git").exists() {
-            return Some(cur);
-        }
-        if !cur.pop() {
-            return None;
-        }
-    }
-}
 
 fn render(common: &Common) -> anyhow::Result<RenderedArgo> {
     if !common.path.is_dir() {
@@ -136,7 +126,7 @@ fn render(common: &Common) -> anyhow::Result<RenderedArgo> {
     }
     let root = match &common.root {
         Some(r) => r.clone(),
-        None => find_git_root(&common.path).unwrap_or_else(|| common.path.clone()),
+        None => crate::flux::default_repo_root(&common.path),
     };
     let mut repo_urls = common.repo_url.clone();
     if let Ok(o) = std::process::Command::new("git")

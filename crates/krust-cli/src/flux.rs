@@ -72,7 +72,7 @@ pub struct Common {
     #[arg(long, value_name = "DIR")]
     path: PathBuf,
     /// Repository root that the flux-system GitRepository stands for (default: the enclosing git
-    /// work tree of --path).
+    /// work tree of --path; outside git, the current directory when --path is relative).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Map a source to a local directory: NAME, NAMESPACE/NAME or KIND/NAMESPACE/NAME = DIR.
@@ -178,16 +178,26 @@ pub fn report(repo: &RenderedRepo) -> ExitCode {
     }
 }
 
-fn find_git_root(start: &Path) -> Option<PathBuf> {
-    let mut cur = krust_flux::engine::absolute(start);
+/// The repository root the `flux-system` GitRepository stands for when `--root` is not given: the
+/// enclosing git work tree of `path`; outside git, the current directory when `path` is a relative
+/// path below it (users run `krust flux build --path clusters/x` from the repository root), else
+/// `path` itself.
+pub fn default_repo_root(path: &Path) -> PathBuf {
+    let mut cur = krust_flux::engine::absolute(path);
     loop {
         if cur.join(".git").exists() {
-            return Some(cur);
+            return cur;
         }
         if !cur.pop() {
-            return None;
+            break;
         }
     }
+    if path.is_relative() && !path.starts_with("..") {
+        if let Ok(cwd) = std::env::current_dir() {
+            return cwd;
+        }
+    }
+    path.to_path_buf()
 }
 
 fn git_remote_urls(root: &Path) -> Vec<String> {
@@ -234,7 +244,7 @@ fn render(common: &Common) -> anyhow::Result<RenderedRepo> {
     }
     let root = match &common.root {
         Some(r) => r.clone(),
-        None => find_git_root(&common.path).unwrap_or_else(|| common.path.clone()),
+        None => default_repo_root(&common.path),
     };
     let mut sources = Vec::new();
     for s in &common.sources {
