@@ -119,7 +119,6 @@ fn report(out: &RenderedArgo) -> ExitCode {
     }
 }
 
-
 fn render(common: &Common) -> anyhow::Result<RenderedArgo> {
     if !common.path.is_dir() {
         anyhow::bail!("--path {}: not a directory", common.path.display());
