@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Building a large tree allocates and frees millions of small nodes; mimalloc cuts the
+// allocator's share of `krust build` time roughly in half compared with the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod argo;
 mod build;
 mod check;
