@@ -85,7 +85,7 @@ enum Cmd {
         #[arg(long)]
         filename_override: Option<PathBuf>,
         #[command(flatten)]
-        sel: SelectorArgs,
+        sel: Box<SelectorArgs>,
         #[command(flatten)]
         common: Common,
     },
