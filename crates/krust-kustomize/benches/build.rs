@@ -2,6 +2,8 @@
 //! {Deployment, Service, ConfigMap, ServiceAccount} (4,000 resources) and an overlay of it with
 //! namespace, namePrefix, `labels` with includeSelectors, commonAnnotations, an `images` entry and
 //! 100 strategic merge patches — the trees `scripts/bench-vs-kustomize` compares with kustomize.
+//! A third tree, `wired`, adds a component (annotations + a targeted JSON patch on every
+//! Deployment) and 100 replacements (ConfigMap data copied into Services) on top of the base.
 //! Each iteration uses a fresh `Workspace`, so reading and parsing the files is measured too.
 
 use std::fmt::Write as _;
@@ -12,6 +14,7 @@ use krust_kustomize::{build_to_string, BuildOptions, Workspace};
 
 const APPS: usize = 1000;
 const PATCHES: usize = 100;
+const REPLACEMENTS: usize = 100;
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dir");
@@ -65,6 +68,25 @@ fn generate() -> PathBuf {
         let _ = writeln!(kust, "- path: patches/patch-{k:03}.yaml");
     }
     write(&overlay.join("kustomization.yaml"), &kust);
+
+    write(
+        &root.join("component/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  component: monitoring\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: add\n      path: /spec/template/metadata/annotations\n      value:\n        prometheus.io/scrape: \"true\"\n",
+    );
+    let wired = root.join("wired");
+    let mut replacements = String::new();
+    for k in 0..REPLACEMENTS {
+        let i = k * (APPS / REPLACEMENTS);
+        let _ = write!(
+            replacements,
+            "- source:\n    kind: ConfigMap\n    name: app-{i:05}-config\n    fieldPath: data.PORT\n  targets:\n  - select:\n      kind: Service\n      name: app-{i:05}\n    fieldPaths:\n    - spec.ports.[name=http].targetPort\n"
+        );
+    }
+    write(&wired.join("replacements.yaml"), &replacements);
+    write(
+        &wired.join("kustomization.yaml"),
+        "resources:\n- ../base\ncomponents:\n- ../component\nreplacements:\n- path: replacements.yaml\n",
+    );
     root
 }
 
@@ -73,7 +95,7 @@ fn bench(c: &mut Criterion) {
     let options = BuildOptions::default();
     let mut group = c.benchmark_group("build-4000-resources");
     group.sample_size(10);
-    for tree in ["base", "overlay"] {
+    for tree in ["base", "overlay", "wired"] {
         let dir = root.join(tree);
         let out =
             build_to_string(&Workspace::new(), &dir, &options).expect("benchmark tree builds");
