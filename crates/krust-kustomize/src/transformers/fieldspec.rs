@@ -235,40 +235,14 @@ pub fn merge_all(
     Ok(())
 }
 
-/// kustomize's legacy ordering rank of a kind (used to sort field-spec lists).
+/// kustomize's legacy ordering rank of a kind (used to sort field-spec lists): negative for the
+/// kinds the legacy order puts first, positive for those it puts last, 0 otherwise.
 pub(crate) fn kind_rank(kind: &str) -> i32 {
-    const FIRST: [&str; 22] = [
-        "Namespace",
-        "ResourceQuota",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ServiceAccount",
-        "PodSecurityPolicy",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ConfigMap",
-        "Secret",
-        "Endpoints",
-        "Service",
-        "LimitRange",
-        "PriorityClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Deployment",
-        "StatefulSet",
-        "CronJob",
-        "PodDisruptionBudget",
-    ];
-    const LAST: [&str; 2] = [
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    ];
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        return i as i32 - FIRST.len() as i32;
+    use crate::sort::{DEFAULT_ORDER_FIRST, DEFAULT_ORDER_LAST};
+    if let Some(i) = DEFAULT_ORDER_FIRST.iter().position(|k| *k == kind) {
+        return i as i32 - DEFAULT_ORDER_FIRST.len() as i32;
     }
-    if let Some(i) = LAST.iter().position(|k| *k == kind) {
+    if let Some(i) = DEFAULT_ORDER_LAST.iter().position(|k| *k == kind) {
         return 1 + i as i32;
     }
     0
