@@ -138,10 +138,7 @@ pub struct RenderedArgo {
 impl RenderedArgo {
     /// Path relative to the root.
     pub fn relative_path(&self, p: &Path) -> String {
-        p.strip_prefix(&self.root)
-            .unwrap_or(p)
-            .display()
-            .to_string()
+        crate::render::relative_to(&self.root, p)
     }
 
     /// Objects as a YAML stream with `# Source: Application NS/NAME (file:line)` comments.
@@ -151,18 +148,12 @@ impl RenderedArgo {
             if only.is_some() && o.application.as_ref() != only {
                 continue;
             }
-            out.push_str("---\n");
             let origin = match &o.application {
                 Some(a) => format!("Application {a}"),
                 None => "entry".to_string(),
             };
             let file = self.relative_path(&o.file);
-            if o.line > 0 {
-                out.push_str(&format!("# Source: {origin} ({file}:{})\n", o.line));
-            } else {
-                out.push_str(&format!("# Source: {origin} ({file})\n"));
-            }
-            out.push_str(&krust_yaml::to_string(&o.value));
+            crate::render::push_sourced_document(&mut out, &origin, &file, o.line, &o.value);
         }
         out
     }

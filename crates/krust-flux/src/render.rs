@@ -197,13 +197,33 @@ pub struct RenderedRepo {
     pub errors: Vec<FluxError>,
 }
 
+/// `p` relative to `root`, or `p` as given when it is outside `root`.
+pub(crate) fn relative_to(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+/// Appends one YAML document preceded by `---` and a `# Source: ORIGIN (file:line)` comment
+/// (the line is left out when unknown).
+pub(crate) fn push_sourced_document(
+    out: &mut String,
+    origin: &str,
+    file: &str,
+    line: usize,
+    value: &krust_yaml::Value,
+) {
+    out.push_str("---\n");
+    if line > 0 {
+        out.push_str(&format!("# Source: {origin} ({file}:{line})\n"));
+    } else {
+        out.push_str(&format!("# Source: {origin} ({file})\n"));
+    }
+    out.push_str(&krust_yaml::to_string(value));
+}
+
 impl RenderedRepo {
     /// A path relative to the repository root (as given when outside it).
     pub fn relative_path(&self, p: &Path) -> String {
-        p.strip_prefix(&self.root)
-            .unwrap_or(p)
-            .display()
-            .to_string()
+        relative_to(&self.root, p)
     }
 
     /// Every object (or those of one Kustomization) as a YAML stream, each document preceded by
@@ -214,18 +234,17 @@ impl RenderedRepo {
             if only.is_some() && o.kustomization.as_ref() != only {
                 continue;
             }
-            out.push_str("---\n");
             let origin = match &o.kustomization {
                 Some(k) => format!("Kustomization {k}"),
                 None => "entry".to_string(),
             };
-            let file = self.relative_path(&o.file);
-            if o.line > 0 {
-                out.push_str(&format!("# Source: {origin} ({file}:{})\n", o.line));
-            } else {
-                out.push_str(&format!("# Source: {origin} ({file})\n"));
-            }
-            out.push_str(&krust_yaml::to_string(&o.value));
+            push_sourced_document(
+                &mut out,
+                &origin,
+                &self.relative_path(&o.file),
+                o.line,
+                &o.value,
+            );
         }
         out
     }
