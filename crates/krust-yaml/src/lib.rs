@@ -18,3 +18,12 @@ pub use parse::{
     Document, ParseError, ParseOptions,
 };
 pub use value::{Mapping, Value};
+
+/// Base64 as Go's `encoding/base64.StdEncoding` decodes it: standard alphabet, padding required,
+/// non-zero bits in the last character tolerated (the `base64` crate rejects those by default).
+pub const GO_STD_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+);

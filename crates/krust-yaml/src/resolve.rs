@@ -315,39 +315,12 @@ fn is_base60_float(s: &str) -> bool {
 /// Decodes standard base64 as Go's `base64.StdEncoding.DecodeString` does (padding required,
 /// `\r` and `\n` ignored, non-zero padding bits tolerated).
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
+    use base64::Engine as _;
     let clean: Vec<u8> = text
         .bytes()
         .filter(|c| *c != b'\n' && *c != b'\r')
         .collect();
-    if clean.len() % 4 != 0 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
-    for (n, chunk) in clean.chunks(4).enumerate() {
-        let last = n + 1 == clean.len() / 4;
-        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut acc = 0u32;
-        for &c in &chunk[..4 - pad] {
-            acc = (acc << 6) | val(c)?;
-        }
-        acc <<= 6 * pad as u32;
-        let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+    crate::GO_STD_BASE64.decode(clean).ok()
 }
 
 /// Bytes as a string the way Go's JSON encoder prints them: each byte that does not start a
@@ -515,6 +488,9 @@ mod tests {
     fn base64_and_lossy() {
         assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
         assert_eq!(decode_base64("aGVsbG8"), None);
+        // Go's StdEncoding tolerates non-zero bits in the last character; so must we.
+        assert_eq!(decode_base64("aGVsbG9=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(decode_base64("aGVs\nbG8=").as_deref(), Some(&b"hello"[..]));
         assert_eq!(go_lossy_utf8(b"a\xe2\x82b"), "a\u{FFFD}\u{FFFD}b");
     }
 
