@@ -15,12 +15,18 @@ stream, byte-for-byte as `kustomize build` (v5) prints them.\n\n\
 DIR must contain exactly one of kustomization.yaml, kustomization.yml or Kustomization. \
 Resources, bases (directories listed in `resources:`), components, configMapGenerator / \
 secretGenerator and the builtin transformers are applied in kustomize's order.\n\n\
+Remote references are fetched as kustomize fetches them: `https://` files with a GET, git \
+repositories (`github.com/org/repo//dir?ref=v1`, `https://host/org/repo.git//dir`, \
+`git@host:org/repo`, `ssh://…`, `file:///path/repo`) cloned shallowly with the `git` program. \
+Each is fetched once per run. With --offline every network reference fails at once with an \
+error naming the URL (local `file://` repositories still work).\n\n\
 On failure krust prints one line naming the file it was reading and exits with status 1.",
     after_help = "Examples:\n  \
 krust build overlays/prod                   # print to stdout\n  \
 krust build overlays/prod -o prod.yaml      # write to a file\n  \
 krust build apps --load-restrictor LoadRestrictionsNone   # allow files outside DIR\n  \
-krust build base --reorder none             # keep input order (no legacy sort)"
+krust build base --reorder none             # keep input order (no legacy sort)\n  \
+krust build overlays/prod --offline         # never touch the network"
 )]
 pub struct Args {
     /// The kustomization directory to build.
@@ -46,6 +52,11 @@ pub struct Args {
     /// order).
     #[arg(long, value_name = "ORDER", default_value = "legacy", value_parser = ["legacy", "none"])]
     pub reorder: String,
+
+    /// Never use the network: remote files and git bases fail at once with an error naming the
+    /// URL instead of waiting for a time-out.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 fn parse_restrictor(s: &str) -> Result<LoadRestrictor, String> {
@@ -54,7 +65,7 @@ fn parse_restrictor(s: &str) -> Result<LoadRestrictor, String> {
 
 /// Runs `krust build`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ws = Workspace::new();
+    let ws = Workspace::new().offline(args.offline);
     let options = BuildOptions {
         load_restrictor: args.load_restrictor,
         default_order: if args.reorder == "none" {

@@ -188,6 +188,16 @@ fn join_origin(base: &str, rel: &str) -> String {
         .to_string()
 }
 
+/// The origin path of a remote base's root. kustomize derives it from the not-yet-cloned
+/// placeholder path `/notCloned/<path>` by dropping the first segment, so a base at the
+/// repository's top gets the path `notCloned`; krust matches that byte for byte.
+fn remote_origin_path(path_in_repo: &str) -> String {
+    if path_in_repo.is_empty() {
+        return "notCloned".to_string();
+    }
+    join_origin("", path_in_repo)
+}
+
 /// The text of an origin annotation for a generated object.
 fn generator_origin(
     configured_in: &str,
@@ -621,9 +631,13 @@ impl<'w> Target<'w> {
             match self.accumulate_file(&mut ra, path) {
                 Ok(()) => {}
                 Err(err_f) => {
-                    if crate::loader::is_remote(path) {
-                        return Err(Error::unsupported(format!("remote resource '{path}'"))
-                            .at(self.kust_path()));
+                    // An HTTP error status (or --offline) is a definite answer; a URL that is
+                    // not a repo spec cannot be a base either.
+                    if err_f.kind == ErrorKind::RemoteHttp
+                        || (crate::remote::is_remote_file(path)
+                            && crate::remote::RepoSpec::parse(path).is_err())
+                    {
+                        return Err(err_f.at(self.kust_path()));
                     }
                     let child = match self.ldr.child(path) {
                         Ok(c) => c,
@@ -631,7 +645,15 @@ impl<'w> Target<'w> {
                             if err_f.kind == ErrorKind::MalformedYaml {
                                 return Err(err_f);
                             }
-                            let path_hint = err.path.clone().or(err_f.path.clone());
+                            // A remote reference has no local file: name the kustomization.
+                            let path_hint = if matches!(
+                                err.kind,
+                                ErrorKind::Remote | ErrorKind::RemoteHttp
+                            ) {
+                                Some(self.kust_path())
+                            } else {
+                                err.path.clone().or(err_f.path.clone())
+                            };
                             let mut e = err.wrap(format!("accumulation err='{}'", err_f.message));
                             e.path = path_hint;
                             return Err(e);
@@ -669,7 +691,11 @@ impl<'w> Target<'w> {
         let root = ldr.root_display();
         let mut sub = Target::load(ldr, Rc::clone(&self.state))
             .map_err(|e| e.wrap(format!("couldn't make target for path '{root}'")))?;
-        sub.origin = self.origin.as_ref().map(|o| join_origin(o, rel));
+        sub.origin = self.origin.as_ref().map(|o| match sub.ldr.remote_root() {
+            // A freshly cloned base: its origin restarts at its path inside the repository.
+            Some(r) if crate::remote::RepoSpec::parse(rel).is_ok() => remote_origin_path(&r.path),
+            _ => join_origin(o, rel),
+        });
         sub.set_schema(false)?;
         if is_component && sub.kust.kind != KustKind::Component {
             return Err(Error::new(
@@ -702,12 +728,25 @@ impl<'w> Target<'w> {
         }
     }
 
+    /// An origin annotation's text for a file at origin path `path`, naming the repository and
+    /// ref when this kustomization was cloned from git.
+    fn origin_text(&self, path: &str) -> String {
+        let mut text = format!("path: {path}\n");
+        if let Some(r) = self.ldr.remote_root() {
+            text.push_str(&format!("repo: {}\n", r.url));
+            if !r.git_ref.is_empty() {
+                text.push_str(&format!("ref: {}\n", r.git_ref));
+            }
+        }
+        text
+    }
+
     fn accumulate_file(&self, ra: &mut Accumulator, path: &str) -> Result<()> {
         let mut resources = self
             .resources_from_file(path)
             .map_err(|e| e.wrap(format!("accumulating resources from '{path}'")))?;
         if let Some(o) = &self.origin {
-            let text = format!("path: {}\n", join_origin(o, path));
+            let text = self.origin_text(&join_origin(o, path));
             for r in &mut resources {
                 set_annotation(r, ORIGIN_ANNOTATION, text.clone());
             }
@@ -741,7 +780,7 @@ impl<'w> Target<'w> {
             match inline {
                 Some(mut rs) => {
                     if let Some(o) = &self.origin {
-                        let text = format!("path: {}\n", join_origin(o, self.file_name));
+                        let text = self.origin_text(&join_origin(o, self.file_name));
                         for r in &mut rs {
                             set_annotation(r, ORIGIN_ANNOTATION, text.clone());
                         }

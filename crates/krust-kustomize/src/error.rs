@@ -27,6 +27,11 @@ pub enum ErrorKind {
     Generator,
     /// A transformer, patch, replacement or var failed.
     Transform,
+    /// A remote server answered with an error status, or the build runs offline: the reference
+    /// is not tried as a git base.
+    RemoteHttp,
+    /// A remote file could not be fetched or a repository could not be cloned.
+    Remote,
     /// The kustomization uses something krust does not support (yet).
     Unsupported,
 }

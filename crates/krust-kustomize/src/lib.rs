@@ -36,6 +36,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod openapi;
 mod plugins;
+pub mod remote;
 pub mod resource;
 pub mod sort;
 

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use krust_yaml::Document;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::remote::{is_remote_file, Remote, RemoteError, RepoSpec};
 
 /// Which files a kustomization may read (kustomize's `--load-restrictor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,6 +54,7 @@ pub type ParsedFile = Arc<std::result::Result<Vec<Document>, krust_yaml::ParseEr
 pub struct Workspace {
     virtual_root: Option<PathBuf>,
     parsed: Mutex<HashMap<PathBuf, ParsedFile>>,
+    remote: Remote,
 }
 
 impl Workspace {
@@ -65,8 +67,24 @@ impl Workspace {
     pub fn with_virtual_root(dir: impl Into<PathBuf>) -> Workspace {
         Workspace {
             virtual_root: Some(dir.into()),
-            parsed: Mutex::default(),
+            ..Workspace::default()
         }
+    }
+
+    /// This workspace, refusing every network reference (`--offline`) when `offline` is true:
+    /// remote files and git bases then fail at once with an error naming the URL.
+    pub fn offline(mut self, offline: bool) -> Workspace {
+        self.remote = if offline {
+            Remote::offline()
+        } else {
+            Remote::online()
+        };
+        self
+    }
+
+    /// The fetcher of remote files and repositories (and its caches).
+    pub fn remote(&self) -> &Remote {
+        &self.remote
     }
 
     /// Turns a user-supplied directory into a logical absolute path.
@@ -173,16 +191,25 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
-/// True for resource entries kustomize would fetch from the network.
+/// True for references kustomize fetches instead of reading from disk: `http(s)://` files and
+/// git repo specs.
 pub fn is_remote(path: &str) -> bool {
-    path.starts_with("https://")
-        || path.starts_with("http://")
-        || path.starts_with("git@")
-        || path.starts_with("ssh://")
-        || path.starts_with("git::")
-        || path.starts_with("github.com/")
-        || path.starts_with("gitlab.com/")
-        || path.starts_with("bitbucket.org/")
+    is_remote_file(path) || RepoSpec::parse(path).is_ok()
+}
+
+/// A [`RemoteError`] as a build error naming `url`.
+pub(crate) fn remote_error(url: &str, e: RemoteError) -> Error {
+    let kind = if e.is_http_status() {
+        ErrorKind::RemoteHttp
+    } else {
+        ErrorKind::Remote
+    };
+    let message = match &e {
+        RemoteError::Offline { .. } | RemoteError::Transport { .. } => e.to_string(),
+        RemoteError::Git(_) => format!("fetching git repository '{url}': {e}"),
+        RemoteError::Status { .. } | RemoteError::IsRepository => e.to_string(),
+    };
+    Error::new(kind, message)
 }
 
 /// Reads files for one kustomization directory, enforcing the load restrictor and refusing
@@ -194,6 +221,21 @@ pub struct Loader<'w> {
     restrictor: LoadRestrictor,
     /// Roots of this loader and of every loader that led here (for cycle detection).
     visited: Vec<PathBuf>,
+    /// Repo specs of the remote bases that led here, outermost first (for cycle detection).
+    repos: Vec<String>,
+    /// The remote base this loader is in: (repository URL, ref, path of the root inside it).
+    repo: Option<Arc<RemoteRoot>>,
+}
+
+/// Where a loader cloned from a git repository sits in that repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRoot {
+    /// The URL the repository was fetched from.
+    pub url: String,
+    /// The ref asked for (empty for the remote's HEAD).
+    pub git_ref: String,
+    /// The root's path inside the repository.
+    pub path: String,
 }
 
 impl<'w> Loader<'w> {
@@ -219,6 +261,8 @@ impl<'w> Loader<'w> {
             visited: vec![logical.clone()],
             root: logical,
             restrictor,
+            repos: Vec::new(),
+            repo: None,
         })
     }
 
@@ -237,6 +281,11 @@ impl<'w> Loader<'w> {
         self.root.display().to_string()
     }
 
+    /// The remote repository this loader reads from, if it is a cloned base.
+    pub fn remote_root(&self) -> Option<&RemoteRoot> {
+        self.repo.as_deref()
+    }
+
     /// The load restrictor in force.
     pub fn restrictor(&self) -> LoadRestrictor {
         self.restrictor
@@ -253,8 +302,8 @@ impl<'w> Loader<'w> {
         if path.is_empty() {
             return Err(Error::new(ErrorKind::Io, "new root cannot be empty"));
         }
-        if is_remote(path) {
-            return Err(Error::unsupported(format!("remote resource '{path}'")));
+        if let Ok(spec) = RepoSpec::parse(path) {
+            return self.child_in_clone(spec);
         }
         if Path::new(path).is_absolute() {
             return Err(Error::new(
@@ -303,6 +352,49 @@ impl<'w> Loader<'w> {
             root: target,
             restrictor: self.restrictor,
             visited,
+            repos: self.repos.clone(),
+            repo: self.repo.clone(),
+        })
+    }
+
+    /// A loader at a directory of a cloned git repository (kustomize's `newLoaderAtGitClone`):
+    /// clones never read outside the repository, whatever the restrictor.
+    fn child_in_clone(&self, spec: RepoSpec) -> Result<Loader<'w>> {
+        if let Some(prev) = self.repos.iter().find(|r| r.starts_with(&spec.raw)) {
+            return Err(Error::new(
+                ErrorKind::Restricted,
+                format!(
+                    "cycle detected: URI '{}' referenced by previous URI '{prev}'",
+                    spec.raw
+                ),
+            ));
+        }
+        if self.ws.virtual_root.is_some() {
+            return Err(Error::unsupported(format!(
+                "remote base '{}' in a virtual-root workspace",
+                spec.raw
+            )));
+        }
+        let clone = self
+            .ws
+            .remote
+            .clone_repo(&spec)
+            .map_err(|e| remote_error(&spec.raw, e))?;
+        let root = crate::remote::root_in_clone(&clone, &spec)
+            .map_err(|m| Error::new(ErrorKind::Remote, m))?;
+        let mut repos = self.repos.clone();
+        repos.push(spec.raw.clone());
+        Ok(Loader {
+            ws: self.ws,
+            visited: vec![root.clone()],
+            root,
+            restrictor: LoadRestrictor::RootOnly,
+            repos,
+            repo: Some(Arc::new(RemoteRoot {
+                url: spec.clone_url(),
+                git_ref: spec.git_ref.clone(),
+                path: spec.kust_root.clone(),
+            })),
         })
     }
 
@@ -341,8 +433,13 @@ impl<'w> Loader<'w> {
 
     /// Reads a file relative to the root, enforcing the restrictor (kustomize's `ldr.Load`).
     pub fn load(&self, path: &str) -> Result<Vec<u8>> {
-        if is_remote(path) {
-            return Err(Error::unsupported(format!("remote file '{path}'")));
+        if is_remote_file(path) {
+            return self
+                .ws
+                .remote
+                .fetch_file(path)
+                .map(|body| body.as_ref().clone())
+                .map_err(|e| remote_error(path, e));
         }
         let full = self.check_file(path)?;
         self.ws.read(&full)
