@@ -33,7 +33,8 @@ struct Common {
     /// Output format (yaml, json, dotenv, ini, binary); default the input format.
     #[arg(long, global = true)]
     output_type: Option<String>,
-    /// age identity file (AGE-SECRET-KEY lines or an SSH private key); repeatable.
+    /// age identity file (AGE-SECRET-KEY-1… / AGE-SECRET-KEY-PQ-1… lines or an SSH private
+    /// key); repeatable.
     #[arg(long = "age-key", value_name = "FILE", global = true)]
     age_key: Vec<PathBuf>,
     /// Armored OpenPGP key file (secret key to decrypt, public key to encrypt); repeatable.
@@ -75,7 +76,8 @@ enum Cmd {
         /// Write the result to this file.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
-        /// age recipients (comma separated), instead of the creation rule's keys.
+        /// age recipients (age1…, age1pq1… or SSH public keys; comma separated), instead of the
+        /// creation rule's keys.
         #[arg(long)]
         age: Option<String>,
         /// PGP fingerprints (comma separated), instead of the creation rule's keys.

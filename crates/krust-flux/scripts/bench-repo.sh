@@ -153,7 +153,7 @@ t0=$(now)
 t1=$(now)
 i=0
 while [ $i -lt $N ]; do
-  kubectl.1.33 kustomize "$DIR/apps/app-$i" > /dev/null
+  kubectl.1.33 kustomize "$DIR/apps/app-$i" > /dev/null 2>&1
   i=$((i+1))
 done
 t2=$(now)

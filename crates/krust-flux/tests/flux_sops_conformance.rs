@@ -3,8 +3,7 @@
 //! Secrets), and `sops-patches-secret` must carry `key=merge1` and `merge2=merge2`.
 //!
 //! Excluded (reported, not silently skipped): `remote/` needs the network; `vault` needs a Vault
-//! server (in this fixture `vault.yaml` is stored in plain text, so it passes without one);
-//! `age-pq` uses a post-quantum age identity krust-sops does not support yet.
+//! server (in this fixture `vault.yaml` is stored in plain text, so it passes without one).
 
 use std::path::{Path, PathBuf};
 
@@ -57,7 +56,7 @@ fn flux_sops_fixture() {
     .expect("write");
 
     let mut keys = krust_sops::KeySources::new();
-    for f in ["age.txt", "age-global.txt"] {
+    for f in ["age.txt", "age-global.txt", "age-pq.txt"] {
         let t = std::fs::read_to_string(src.join("keys").join(f)).expect("key");
         keys.add_age_identities(&t, f).expect("age key");
     }
@@ -111,12 +110,10 @@ fn flux_sops_fixture() {
     checked.sort();
     eprintln!("checked {} objects: {checked:?}", checked.len());
     eprintln!("warnings: {:?}", repo.warnings);
-    // Known gaps, reported rather than hidden.
-    let known = ["Secret/sops-algo-age-pq "];
-    let (known_fail, unexpected): (Vec<_>, Vec<_>) = failures
-        .into_iter()
-        .partition(|f| known.iter().any(|k| f.contains(k)));
-    eprintln!("known gaps: {known_fail:?}");
-    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        checked.iter().any(|c| c == "Secret/sops-algo-age-pq"),
+        "the post-quantum age Secret was not rendered: {checked:?}"
+    );
     assert!(checked.len() >= 8, "{checked:?}");
 }

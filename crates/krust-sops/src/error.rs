@@ -90,6 +90,16 @@ pub enum Error {
         /// Why it is invalid.
         reason: String,
     },
+    /// A post-quantum hybrid age key (`AGE-SECRET-KEY-PQ-1…` identity or `age1pq1…`
+    /// recipient) is malformed.
+    #[error("invalid post-quantum age key {key}: {reason}")]
+    InvalidHybridKey {
+        /// Where the key came from (file and line, environment variable) or the recipient.
+        key: String,
+        /// What is wrong with it.
+        #[source]
+        reason: crate::age_pq::HybridKeyError,
+    },
     /// Encryption failed.
     #[error("encryption failed: {0}")]
     Encrypt(String),

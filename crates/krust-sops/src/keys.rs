@@ -1,6 +1,7 @@
 //! Master keys: where identities come from (environment, files, flags) and how the data key is
 //! unwrapped (age, PGP, Shamir key groups) and wrapped again.
 
+use crate::age_pq::{HybridIdentity, HybridRecipient, IDENTITY_HRP};
 use crate::error::{Attempts, Error, KeyAttempt, Result};
 use crate::metadata::{AgeKey, KeyGroup, Metadata, PgpKey};
 use crate::shamir;
@@ -40,13 +41,6 @@ impl std::fmt::Debug for KeySources {
     }
 }
 
-fn pq_note(source: &str) -> String {
-    format!(
-        "{source}: post-quantum hybrid age identities (AGE-SECRET-KEY-PQ-1…) are not supported \
-         (the age crate has no ML-KEM support yet)"
-    )
-}
-
 impl KeySources {
     /// No keys at all.
     pub fn new() -> Self {
@@ -68,8 +62,10 @@ impl KeySources {
         &self.notes
     }
 
-    /// Adds the identities of an age identity file (`AGE-SECRET-KEY-1…` lines, `#` comments)
-    /// or an SSH private key (ed25519 or RSA, unencrypted). Returns how many were added.
+    /// Adds the identities of an age identity file (`AGE-SECRET-KEY-1…` and post-quantum
+    /// `AGE-SECRET-KEY-PQ-1…` lines, `#` comments) or an SSH private key (ed25519 or RSA,
+    /// unencrypted). Returns how many were added; a malformed line is an error naming `source`
+    /// and the line.
     pub fn add_age_identities(&mut self, text: &str, source: &str) -> Result<usize> {
         if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
             return self.add_ssh_identity(text.as_bytes(), source).map(|_| 1);
@@ -80,8 +76,15 @@ impl KeySources {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if line.starts_with("AGE-SECRET-KEY-PQ-") {
-                self.notes.push(pq_note(source));
+            let upper = line.get(..IDENTITY_HRP.len()).map(str::to_ascii_uppercase);
+            if upper.as_deref() == Some(IDENTITY_HRP) {
+                let id =
+                    HybridIdentity::from_str(line).map_err(|reason| Error::InvalidHybridKey {
+                        key: format!("{source} line {}", lineno + 1),
+                        reason,
+                    })?;
+                self.age.push((source.to_string(), Box::new(id)));
+                n += 1;
                 continue;
             }
             if line.starts_with("AGE-PLUGIN-") {
@@ -295,13 +298,6 @@ impl KeySources {
     }
 
     fn age_decrypt(&self, recipient: &str, enc: &str) -> std::result::Result<Vec<u8>, String> {
-        if recipient.starts_with("age1pq1") {
-            return Err(
-                "post-quantum hybrid age recipients (age1pq1…) are not supported by \
-                        the age crate"
-                    .into(),
-            );
-        }
         // sops runs SOPS_AGE_KEY_CMD once per recipient, with SOPS_AGE_RECIPIENT set; the
         // identities it prints are cached per recipient.
         let mut cache = self
@@ -555,7 +551,8 @@ impl KeySources {
     }
 }
 
-/// Encrypts `secret` to one age recipient (X25519 `age1…` or an SSH public key), armored.
+/// Encrypts `secret` to one age recipient (X25519 `age1…`, post-quantum hybrid `age1pq1…` or an
+/// SSH public key), armored.
 pub fn age_encrypt(recipient: &str, secret: &[u8]) -> Result<String> {
     let recipient = recipient.trim();
     let bad = |reason: String| Error::InvalidKey {
@@ -563,9 +560,12 @@ pub fn age_encrypt(recipient: &str, secret: &[u8]) -> Result<String> {
         reason,
     };
     let r: Box<dyn age::Recipient> = if recipient.starts_with("age1pq1") {
-        return Err(Error::UnsupportedKey(format!(
-            "{recipient}: post-quantum hybrid age recipients are not supported by the age crate"
-        )));
+        Box::new(HybridRecipient::from_str(recipient).map_err(|reason| {
+            Error::InvalidHybridKey {
+                key: format!("age:{recipient}"),
+                reason,
+            }
+        })?)
     } else if recipient.starts_with("ssh-") {
         Box::new(age::ssh::Recipient::from_str(recipient).map_err(|e| bad(format!("{e:?}")))?)
     } else {

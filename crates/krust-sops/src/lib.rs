@@ -1,8 +1,8 @@
 //! krust-sops: a native implementation of the SOPS v3 file format.
 //!
-//! Decrypts and encrypts YAML, JSON, dotenv, INI and binary SOPS files with age (X25519 and SSH
-//! keys) and PGP master keys, Shamir key groups, AES-256-GCM value encryption and MAC
-//! verification, byte-compatible with getsops/sops v3.
+//! Decrypts and encrypts YAML, JSON, dotenv, INI and binary SOPS files with age (X25519, SSH and
+//! post-quantum hybrid `age1pq1…` keys) and PGP master keys, Shamir key groups, AES-256-GCM
+//! value encryption and MAC verification, byte-compatible with getsops/sops v3.
 //!
 //! ```no_run
 //! use krust_sops::{decrypt, Format, KeySources};
@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod age_pq;
 pub mod cipher;
 pub mod config;
 pub mod error;

@@ -2,6 +2,7 @@
 //! process environment.
 
 use age::secrecy::ExposeSecret;
+use krust_sops::age_pq::HybridIdentity;
 use krust_sops::{decrypt, encrypt, AgeKey, EncryptOptions, Format, KeyGroup, KeySources};
 
 fn encrypt_to(recipient: String) -> Vec<u8> {
@@ -94,5 +95,51 @@ fn env_key_sources() {
         .notes()
         .iter()
         .any(|n| n.contains("SOPS_AGE_KEY_CMD failed")));
+    // Post-quantum hybrid identities come from the same places.
+    let pq: Vec<HybridIdentity> = (0..4).map(|_| HybridIdentity::generate()).collect();
+    let pq_secret = |i: usize| pq[i].to_secret_string().to_string();
+    let pq_files: Vec<Vec<u8>> = pq
+        .iter()
+        .map(|i| encrypt_to(i.recipient().to_string()))
+        .collect();
+    std::fs::write(dir.join("pq.txt"), format!("# pq\n{}\n", pq_secret(1))).unwrap();
+    std::fs::write(dir.join("pq-late.txt"), pq_secret(3)).unwrap();
+    std::env::set_var("SOPS_AGE_KEY", format!("{} {}", pq_secret(0), secret(0)));
+    std::env::set_var("SOPS_AGE_KEY_FILE", dir.join("pq.txt"));
+    std::env::set_var(
+        "SOPS_AGE_KEY_CMD",
+        format!(
+            "if [ -z \"$SOPS_AGE_RECIPIENT\" ]; then cat '{}'; \
+             elif [ \"$SOPS_AGE_RECIPIENT\" = \"{}\" ]; then cat '{}'; fi",
+            dir.join("cmd.txt").display(),
+            pq[3].recipient(),
+            dir.join("pq-late.txt").display()
+        ),
+    );
+    std::env::remove_var("SOPS_AGE_SSH_PRIVATE_KEY_FILE");
+    let ks = KeySources::from_env();
+    assert!(ks.notes().is_empty(), "{:?}", ks.notes());
+    // SOPS_AGE_KEY (2), SOPS_AGE_KEY_FILE (1), SOPS_AGE_KEY_CMD without recipient (1), XDG (1).
+    assert_eq!(ks.len(), 5);
+    for i in [0, 1, 3] {
+        let d = decrypt(&pq_files[i], Format::Yaml, &ks).unwrap_or_else(|e| panic!("pq {i}: {e}"));
+        assert_eq!(d.plaintext, b"a: b\n");
+    }
+    assert!(decrypt(&pq_files[2], Format::Yaml, &ks).is_err());
+    // A malformed post-quantum key in a key file is reported with the file and line.
+    std::fs::write(
+        dir.join("pq.txt"),
+        format!("# pq\n{}\n", &pq_secret(1)[..40]),
+    )
+    .unwrap();
+    std::env::remove_var("SOPS_AGE_KEY_CMD");
+    let ks = KeySources::from_env();
+    assert!(
+        ks.notes().iter().any(|n| n.contains("SOPS_AGE_KEY_FILE=")
+            && n.contains("pq.txt line 2")
+            && n.contains("invalid post-quantum age key")),
+        "{:?}",
+        ks.notes()
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
