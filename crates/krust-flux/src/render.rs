@@ -597,9 +597,7 @@ impl Renderer<'_> {
                 .filter(|&i| self.vars_available(i))
                 .collect();
             let batch = if ready.is_empty() { waiting } else { ready };
-            for i in batch {
-                self.substitute_one(i);
-            }
+            self.substitute_batch(&batch);
         }
     }
 
@@ -771,20 +769,26 @@ impl Renderer<'_> {
                 }
             }
         }
-        let built = if decrypted_files.is_empty() {
-            let kust = generated.modified.then_some(&generated.kustomization);
-            self.engine.build(&dir, kust, &Overlay::default())
-        } else {
-            // Like the controller, build a private copy of the source in which the decrypted
-            // files replace the encrypted ones.
-            build_shadow(
-                self.engine,
-                &source_root,
-                &dir,
-                &generated,
-                &decrypted_files,
-            )
-        };
+        // Like the controller, which decrypts in its private checkout: the decrypted files and
+        // the edited kustomization replace the ones on disk for this build only (in memory).
+        if let Some((path, _)) = decrypted_files
+            .iter()
+            .find(|(p, _)| !p.starts_with(&source_root))
+        {
+            let msg = format!(
+                "{}: encrypted file outside the source root cannot be decrypted",
+                path.display()
+            );
+            return fail(Some(&dir), path, Step::Decrypt, msg);
+        }
+        let kust = generated.modified.then_some(&generated.kustomization);
+        let built = self.engine.build(
+            &dir,
+            kust,
+            &Overlay {
+                files: decrypted_files,
+            },
+        );
         let mut objects = match built {
             Ok(o) => o,
             Err(e) => {
@@ -883,7 +887,60 @@ impl Renderer<'_> {
         Ok((out, kept))
     }
 
-    fn substitute_one(&mut self, idx: usize) {
+    /// Substitutes a batch of Kustomizations: variables are gathered in order, the objects of
+    /// all of them are substituted on all cores at once (one Kustomization per task, or its
+    /// objects spread over the cores when it is alone), and results are recorded in order.
+    fn substitute_batch(&mut self, batch: &[usize]) {
+        let mut jobs: Vec<SubstitutionJob> = Vec::new();
+        for &idx in batch {
+            if let Some((vars, opts)) = self.substitution_vars(idx) {
+                let objects = std::mem::take(&mut self.states[idx].objects);
+                jobs.push((idx, vars, opts, objects));
+            }
+        }
+        let results: Vec<Result<(), (usize, varsub::VarsubError)>> = if jobs.len() == 1 {
+            let (_, vars, opts, objects) = &mut jobs[0];
+            vec![substitute_all(objects, vars, *opts)]
+        } else {
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(jobs.len());
+            let chunk = jobs.len().div_ceil(threads.max(1));
+            let job_count = jobs.len();
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = jobs
+                    .chunks_mut(chunk.max(1))
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter_mut()
+                                .map(|(_, vars, opts, objects)| {
+                                    substitute_sequentially(objects, vars, *opts)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .zip(jobs_chunk_lengths(job_count, chunk))
+                    .flat_map(|(h, n)| {
+                        h.join()
+                            .unwrap_or_else(|_| vec![Err((0, substitution_panic())); n])
+                    })
+                    .collect()
+            })
+        };
+        for ((idx, _, _, objects), result) in jobs.into_iter().zip(results) {
+            self.complete_substitution(idx, objects, result);
+        }
+    }
+
+    /// The variables of a Kustomization waiting for substitution, or `None` (after recording
+    /// the error) when a required source is missing.
+    fn substitution_vars(
+        &mut self,
+        idx: usize,
+    ) -> Option<(BTreeMap<String, String>, SubstituteOptions)> {
         self.states[idx].waiting_for_substitution = false;
         let ks = self.states[idx].info.ks.clone();
         let ks_file = self.states[idx].info.file.clone();
@@ -907,7 +964,7 @@ impl Renderer<'_> {
                         format!("substitute from '{}/{}' error: {plural} \"{}\" not found (not rendered from this repository)",
                             r.kind, r.name, r.name));
                     self.states[idx].objects.clear();
-                    return;
+                    return None;
                 }
             }
         }
@@ -918,14 +975,27 @@ impl Renderer<'_> {
             strict: self.options.strict_substitution,
             always: ks.substitute_always,
         };
-        let mut objects = std::mem::take(&mut self.states[idx].objects);
-        if let Err((i, e)) = substitute_all(&mut objects, &vars, opts) {
+        Some((vars, opts))
+    }
+
+    /// Records the outcome of substituting a Kustomization's objects.
+    fn complete_substitution(
+        &mut self,
+        idx: usize,
+        objects: Vec<BuiltObject>,
+        result: Result<(), (usize, varsub::VarsubError)>,
+    ) {
+        if let Err((i, e)) = result {
             self.states[idx].info.status = KsStatus::Failed;
-            let what = gvk_name(&objects[i].value);
+            let name = self.states[idx].info.ks.name.clone();
+            let (what, file) = objects
+                .get(i)
+                .map(|o| (gvk_name(&o.value), o.file.clone()))
+                .unwrap_or_default();
             self.err(
                 "Kustomization",
-                &ks.name,
-                &objects[i].file.clone(),
+                &name,
+                &file,
                 Step::Substitute,
                 format!("post build failed for '{what}': {e}"),
             );
@@ -959,6 +1029,40 @@ impl Renderer<'_> {
     }
 }
 
+/// A Kustomization waiting for substitution: its index, variables, options and objects.
+type SubstitutionJob = (
+    usize,
+    BTreeMap<String, String>,
+    SubstituteOptions,
+    Vec<BuiltObject>,
+);
+
+/// Substitutes objects in order on this thread; the first error is returned with its index.
+fn substitute_sequentially(
+    objects: &mut [BuiltObject],
+    vars: &BTreeMap<String, String>,
+    opts: SubstituteOptions,
+) -> Result<(), (usize, varsub::VarsubError)> {
+    for (j, o) in objects.iter_mut().enumerate() {
+        match varsub::substitute(&o.value, vars, opts) {
+            Ok(Some(v)) => o.value = v,
+            Ok(None) => {}
+            Err(e) => return Err((j, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Lengths of the chunks `chunks(chunk)` makes of `len` items.
+fn jobs_chunk_lengths(len: usize, chunk: usize) -> impl Iterator<Item = usize> {
+    let chunk = chunk.max(1);
+    (0..len.div_ceil(chunk)).map(move |c| chunk.min(len - c * chunk))
+}
+
+fn substitution_panic() -> varsub::VarsubError {
+    varsub::VarsubError::Yaml("internal error: a substitution thread panicked".into())
+}
+
 /// Substitutes every object, on all available cores; the error of the first failing object
 /// (in object order) is returned with its index.
 fn substitute_all(
@@ -966,15 +1070,8 @@ fn substitute_all(
     vars: &BTreeMap<String, String>,
     opts: SubstituteOptions,
 ) -> Result<(), (usize, varsub::VarsubError)> {
-    let run = |part: &mut [BuiltObject], base: usize| -> Result<(), (usize, varsub::VarsubError)> {
-        for (j, o) in part.iter_mut().enumerate() {
-            match varsub::substitute(&o.value, vars, opts) {
-                Ok(Some(v)) => o.value = v,
-                Ok(None) => {}
-                Err(e) => return Err((base + j, e)),
-            }
-        }
-        Ok(())
+    let run = |part: &mut [BuiltObject], base: usize| {
+        substitute_sequentially(part, vars, opts).map_err(|(j, e)| (base + j, e))
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -991,14 +1088,7 @@ fn substitute_all(
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or(Err((
-                    0,
-                    varsub::VarsubError::Yaml(
-                        "internal error: a substitution thread panicked".into(),
-                    ),
-                )))
-            })
+            .map(|h| h.join().unwrap_or(Err((0, substitution_panic()))))
             .collect()
     });
     results
@@ -1037,86 +1127,6 @@ fn collect_source_refs(dir: &Path, kust: &Value, refs: &mut Vec<(PathBuf, SopsFo
             }
         }
     }
-}
-
-/// Copies `source_root` (without `.git`) into a temporary directory, writes the decrypted files
-/// and the generated kustomization into the copy, builds the copy of `dir`, and maps the objects'
-/// files back to the original tree.
-fn build_shadow(
-    engine: &dyn Engine,
-    source_root: &Path,
-    dir: &Path,
-    generated: &crate::generate::Generated,
-    decrypted: &[(PathBuf, Vec<u8>)],
-) -> Result<Vec<BuiltObject>, String> {
-    let tmp = crate::engine::TempDir::new()?;
-    copy_tree(source_root, &tmp.0).map_err(|e| format!("copying the source: {e}"))?;
-    let map = |p: &Path| tmp.0.join(p.strip_prefix(source_root).unwrap_or(p));
-    for (path, content) in decrypted {
-        // Never write outside the copy: files outside the source are not decrypted (as in
-        // the controller, whose decryption is confined to the source root).
-        let Ok(rel) = path.strip_prefix(source_root) else {
-            return Err(format!(
-                "{}: encrypted file outside the source root cannot be decrypted",
-                path.display()
-            ));
-        };
-        std::fs::write(tmp.0.join(rel), content)
-            .map_err(|e| format!("writing decrypted file: {e}"))?;
-    }
-    let shadow_dir = map(dir);
-    if generated.modified {
-        let name = generated
-            .file
-            .as_ref()
-            .and_then(|f| f.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "kustomization.yaml".into());
-        std::fs::write(
-            shadow_dir.join(name),
-            krust_yaml::to_string(&generated.kustomization),
-        )
-        .map_err(|e| format!("writing the kustomization: {e}"))?;
-    }
-    let mut objects = engine
-        .build(&shadow_dir, None, &Overlay::default())
-        .map_err(|e| {
-            e.replace(
-                &tmp.0.display().to_string(),
-                &source_root.display().to_string(),
-            )
-        })?;
-    for o in &mut objects {
-        if let Ok(rel) = o.file.strip_prefix(&tmp.0) {
-            o.file = source_root.join(rel);
-        }
-    }
-    Ok(objects)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == ".git" {
-            continue;
-        }
-        let src = entry.path();
-        let dst = to.join(&name);
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else if ft.is_file() {
-            std::fs::copy(&src, &dst)?;
-        } else if ft.is_symlink() {
-            if let Ok(target) = std::fs::read_link(&src) {
-                #[cfg(unix)]
-                std::os::unix::fs::symlink(target, &dst)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `Kind.version.group/name` the way kustomize prints a GVK (`[noGrp]` for the core group).

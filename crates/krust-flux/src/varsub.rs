@@ -83,12 +83,6 @@ pub fn substitute(
         return Ok(None);
     }
     validate_names(vars.keys())?;
-    let text = krust_yaml::to_string(obj);
-    // Without a `$` envsubst returns the text unchanged, and re-reading the emitter's own output
-    // gives the same object back: skip both.
-    if !text.contains('$') {
-        return Ok(Some(obj.clone()));
-    }
     let lookup = |name: &str| -> Option<String> {
         match vars.get(name) {
             Some(v) => Some(v.clone()),
@@ -96,11 +90,61 @@ pub fn substitute(
             None => Some(String::new()),
         }
     };
-    let out = envsubst::eval(&text, &lookup)?;
+    // Objects without a `$` (re-reading the emitter's own output gives the same object back)
+    // and objects whose `$`s are all in plain one-line values skip the text round trip.
+    if let Some(value) = substitute_in_tree(obj, &lookup) {
+        return Ok(Some(value));
+    }
+    substitute_text(obj, &lookup)
+}
+
+/// The controller's route: emit the object, expand the text, read it back.
+fn substitute_text(
+    obj: &Value,
+    lookup: &dyn envsubst::Lookup,
+) -> Result<Option<Value>, VarsubError> {
+    let text = krust_yaml::to_string(obj);
+    let out = envsubst::eval(&text, lookup)?;
     if out == text {
         return Ok(Some(obj.clone()));
     }
     read_back(&out).map(Some)
+}
+
+/// The fast path of [`substitute`]: when every `$` of the object sits in a string value that
+/// is emitted plain on one line, and every substituted value is emitted the same way, then
+/// substituting the emitted text and reading it back gives exactly the object with those values
+/// substituted one by one (each value is a whole line's tail, so no reference can span two
+/// values). Returns `None` whenever that cannot be shown (keys with `$`, quoted or block
+/// strings, a value that would change type or shape, an expansion error): the caller then takes
+/// the text route, which is authoritative, errors included.
+fn substitute_in_tree(obj: &Value, lookup: &dyn envsubst::Lookup) -> Option<Value> {
+    fn walk(v: &mut Value, lookup: &dyn envsubst::Lookup) -> Option<()> {
+        match v {
+            Value::String(s) if s.contains('$') => {
+                if !krust_yaml::emits_plain_on_one_line(s) {
+                    return None;
+                }
+                let out = envsubst::eval(s, lookup).ok()?;
+                if !krust_yaml::emits_plain_on_one_line(&out) {
+                    return None;
+                }
+                *s = out;
+                Some(())
+            }
+            Value::Seq(items) => items.iter_mut().try_for_each(|i| walk(i, lookup)),
+            Value::Map(m) => m.iter_mut().try_for_each(|(k, v)| {
+                if k.contains('$') {
+                    return None;
+                }
+                walk(v, lookup)
+            }),
+            _ => Some(()),
+        }
+    }
+    let mut value = obj.clone();
+    walk(&mut value, lookup)?;
+    Some(value)
 }
 
 /// Reads substituted text back as `sigs.k8s.io/yaml` would (first document, v2 booleans).
@@ -245,6 +289,66 @@ mod tests {
 
     fn obj(text: &str) -> Value {
         krust_yaml::parse_one(text).expect("valid yaml")
+    }
+
+    /// The tree fast path, wherever it answers, gives what the text route gives.
+    #[test]
+    fn tree_fast_path_agrees_with_the_text_route() {
+        let objects = [
+            "kind: ConfigMap\ndata:\n  host: app.${DOMAIN}\n  plain: x\n",
+            "kind: ConfigMap\ndata:\n  port: ${PORT}\n",
+            "kind: ConfigMap\ndata:\n  flag: ${FLAG}\n",
+            "kind: ConfigMap\ndata:\n  s: \"quoted ${DOMAIN}\"\n",
+            "kind: ConfigMap\ndata:\n  s: |\n    line ${DOMAIN}\n    two\n",
+            "kind: ConfigMap\ndata:\n  ${KEY}: v\n",
+            "kind: ConfigMap\ndata:\n  d: ${MISSING:=fallback}-x\n",
+            "kind: ConfigMap\ndata:\n  e: $$ESCAPED\n  f: a$DOMAIN\n",
+            "kind: ConfigMap\ndata:\n  list:\n  - ${DOMAIN}\n  - ${SPACE}\n  - ${COLON}\n",
+            "kind: ConfigMap\ndata:\n  n: ${EMPTY}\n  m: pre${HASH}\n",
+            "kind: ConfigMap\ndata:\n  open: a${DOMAIN\n",
+        ];
+        let vars = vars(&[
+            ("DOMAIN", "example.com"),
+            ("PORT", "8080"),
+            ("FLAG", "yes"),
+            ("KEY", "k"),
+            ("SPACE", "a b"),
+            ("COLON", "a: b"),
+            ("EMPTY", ""),
+            ("HASH", " #c"),
+        ]);
+        let mut fast = Vec::new();
+        for strict in [false, true] {
+            let lookup = |name: &str| -> Option<String> {
+                match vars.get(name) {
+                    Some(v) => Some(v.clone()),
+                    None if strict => None,
+                    None => Some(String::new()),
+                }
+            };
+            for (i, text) in objects.iter().enumerate() {
+                let o = obj(text);
+                let Some(tree) = substitute_in_tree(&o, &lookup) else {
+                    continue;
+                };
+                fast.push((strict, i));
+                let route = substitute_text(&o, &lookup)
+                    .unwrap_or_else(|e| panic!("{text}: text route failed: {e}"))
+                    .unwrap_or_else(|| o.clone());
+                assert_eq!(tree, route, "{text} (strict: {strict})");
+            }
+        }
+        // Plain values take the fast path; values that would turn into numbers, booleans, empty
+        // or spaced text, quoted and block strings, keys and unclosed references do not.
+        let expected = [
+            (false, 0),
+            (false, 6),
+            (false, 7),
+            (true, 0),
+            (true, 6),
+            (true, 7),
+        ];
+        assert_eq!(fast, expected);
     }
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

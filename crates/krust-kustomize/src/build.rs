@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::generators::{self, Behavior, GeneratorKind};
 use crate::hash;
 use crate::kustomization::{KustKind, Kustomization, KUSTOMIZATION_FILE_NAMES};
-use crate::loader::{LoadRestrictor, Loader, Workspace};
+use crate::loader::{FileOverlay, LoadRestrictor, Loader, Workspace};
 use crate::openapi;
 use crate::patch::MergeSchema;
 use crate::plugins;
@@ -69,7 +69,28 @@ pub fn build_with_version(
     options: &BuildOptions,
     managed_by_version: &str,
 ) -> Result<ResMap> {
-    let ldr = Loader::top(ws, dir, options.load_restrictor)?;
+    build_inner(ws, dir, options, managed_by_version, None)
+}
+
+/// [`build`], reading the files of `overlay` from memory instead of disk (an edited
+/// kustomization file, decrypted sources), without writing anything.
+pub fn build_with_overlay(
+    ws: &Workspace,
+    dir: &Path,
+    options: &BuildOptions,
+    overlay: &FileOverlay,
+) -> Result<ResMap> {
+    build_inner(ws, dir, options, KUSTOMIZE_VERSION, Some(overlay))
+}
+
+fn build_inner(
+    ws: &Workspace,
+    dir: &Path,
+    options: &BuildOptions,
+    managed_by_version: &str,
+    overlay: Option<&FileOverlay>,
+) -> Result<ResMap> {
+    let ldr = Loader::top_with_overlay(ws, dir, options.load_restrictor, overlay)?;
     let mut target = Target::load(ldr, Rc::new(BuildState::default()))?;
     if !target.kust.build_metadata.is_empty() {
         target.origin = Some(String::new());
@@ -449,8 +470,7 @@ impl<'w> Target<'w> {
         let mut count = 0;
         for name in KUSTOMIZATION_FILE_NAMES {
             let p = ldr.root().join(name);
-            let ws = ldr.workspace();
-            if ws.exists(&p) && !ws.is_dir(&p) {
+            if ldr.exists(&p) && !ldr.is_dir(&p) {
                 count += 1;
                 if found.is_none() {
                     found = Some((name, p));
@@ -474,7 +494,7 @@ impl<'w> Target<'w> {
             )
             .at(ldr.root()));
         }
-        let bytes = ldr.workspace().read(&path)?;
+        let bytes = ldr.read(&path)?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::new(
                 ErrorKind::InvalidKustomization,
@@ -646,14 +666,12 @@ impl<'w> Target<'w> {
                                 return Err(err_f);
                             }
                             // A remote reference has no local file: name the kustomization.
-                            let path_hint = if matches!(
-                                err.kind,
-                                ErrorKind::Remote | ErrorKind::RemoteHttp
-                            ) {
-                                Some(self.kust_path())
-                            } else {
-                                err.path.clone().or(err_f.path.clone())
-                            };
+                            let path_hint =
+                                if matches!(err.kind, ErrorKind::Remote | ErrorKind::RemoteHttp) {
+                                    Some(self.kust_path())
+                                } else {
+                                    err.path.clone().or(err_f.path.clone())
+                                };
                             let mut e = err.wrap(format!("accumulation err='{}'", err_f.message));
                             e.path = path_hint;
                             return Err(e);

@@ -40,10 +40,10 @@ pub mod remote;
 pub mod resource;
 pub mod sort;
 
-pub use build::{build, build_to_string, render, BuildOptions, DefaultOrder};
+pub use build::{build, build_to_string, build_with_overlay, render, BuildOptions, DefaultOrder};
 pub use error::{Error, ErrorKind};
 pub use kustomization::Kustomization;
-pub use loader::{LoadRestrictor, Loader, Workspace};
+pub use loader::{FileOverlay, LoadRestrictor, Loader, Workspace};
 pub use resource::{Gvk, Origin, ResId, ResMap, Resource};
 pub mod patch;
 pub mod replacements;

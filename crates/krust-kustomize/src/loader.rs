@@ -123,15 +123,11 @@ impl Workspace {
     /// Reads a file by logical path.
     pub fn read(&self, logical: &Path) -> Result<Vec<u8>> {
         let real = self.real(logical);
-        if real.is_dir() {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("cannot read content from non-file '{}'", logical.display()),
-            )
-            .at(logical));
-        }
+        // One open + read: a directory shows up as an error of the read itself.
         std::fs::read(&real).map_err(|e| {
-            let msg = if e.kind() == std::io::ErrorKind::NotFound {
+            let msg = if e.kind() == std::io::ErrorKind::IsADirectory || real.is_dir() {
+                format!("cannot read content from non-file '{}'", logical.display())
+            } else if e.kind() == std::io::ErrorKind::NotFound {
                 format!("'{}' doesn't exist", logical.display())
             } else {
                 format!("reading '{}': {e}", logical.display())
@@ -159,6 +155,36 @@ impl Workspace {
     /// Number of parsed files held in the cache.
     pub fn cached_files(&self) -> usize {
         self.parsed.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+/// Files one build sees instead of what is on disk, by logical absolute path: an edited
+/// kustomization file, decrypted sources. Nothing is written to disk, and the parsed-file cache
+/// is bypassed for these paths so other builds keep seeing the real files.
+#[derive(Debug, Default, Clone)]
+pub struct FileOverlay {
+    files: HashMap<PathBuf, Vec<u8>>,
+}
+
+impl FileOverlay {
+    /// An empty overlay.
+    pub fn new() -> FileOverlay {
+        FileOverlay::default()
+    }
+
+    /// Makes `path` read as `content` (replacing the file on disk, or adding one).
+    pub fn insert(&mut self, path: impl Into<PathBuf>, content: impl Into<Vec<u8>>) {
+        self.files.insert(clean(&path.into()), content.into());
+    }
+
+    /// The content that replaces `path`, if any.
+    pub fn get(&self, path: &Path) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// True when nothing is replaced.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
     }
 }
 
@@ -225,6 +251,8 @@ pub struct Loader<'w> {
     repos: Vec<String>,
     /// The remote base this loader is in: (repository URL, ref, path of the root inside it).
     repo: Option<Arc<RemoteRoot>>,
+    /// Files this build reads from memory instead of disk.
+    overlay: Option<&'w FileOverlay>,
 }
 
 /// Where a loader cloned from a git repository sits in that repository.
@@ -241,6 +269,16 @@ pub struct RemoteRoot {
 impl<'w> Loader<'w> {
     /// A loader at the build's top directory (`dir` as the user gave it).
     pub fn top(ws: &'w Workspace, dir: &Path, restrictor: LoadRestrictor) -> Result<Loader<'w>> {
+        Loader::top_with_overlay(ws, dir, restrictor, None)
+    }
+
+    /// [`Loader::top`], reading the files of `overlay` from memory.
+    pub fn top_with_overlay(
+        ws: &'w Workspace,
+        dir: &Path,
+        restrictor: LoadRestrictor,
+        overlay: Option<&'w FileOverlay>,
+    ) -> Result<Loader<'w>> {
         let logical = ws.logical(dir);
         if !ws.exists(&logical) {
             return Err(Error::new(
@@ -263,6 +301,7 @@ impl<'w> Loader<'w> {
             restrictor,
             repos: Vec::new(),
             repo: None,
+            overlay: overlay.filter(|o| !o.is_empty()),
         })
     }
 
@@ -284,6 +323,39 @@ impl<'w> Loader<'w> {
     /// The remote repository this loader reads from, if it is a cloned base.
     pub fn remote_root(&self) -> Option<&RemoteRoot> {
         self.repo.as_deref()
+    }
+
+    /// True when the logical path exists (in the overlay or on disk).
+    pub fn exists(&self, logical: &Path) -> bool {
+        self.overlaid(logical).is_some() || self.ws.exists(logical)
+    }
+
+    /// True when the logical path is a directory.
+    pub fn is_dir(&self, logical: &Path) -> bool {
+        self.overlaid(logical).is_none() && self.ws.is_dir(logical)
+    }
+
+    /// Reads a file by logical path (the overlay first).
+    pub fn read(&self, logical: &Path) -> Result<Vec<u8>> {
+        match self.overlaid(logical) {
+            Some(bytes) => Ok(bytes.to_vec()),
+            None => self.ws.read(logical),
+        }
+    }
+
+    /// `(exists, is_dir)` with one file-system query.
+    fn stat(&self, logical: &Path) -> (bool, bool) {
+        if self.overlaid(logical).is_some() {
+            return (true, false);
+        }
+        match std::fs::metadata(self.ws.real(logical)) {
+            Ok(m) => (true, m.is_dir()),
+            Err(_) => (false, false),
+        }
+    }
+
+    fn overlaid(&self, logical: &Path) -> Option<&'w [u8]> {
+        self.overlay.and_then(|o| o.get(logical))
     }
 
     /// The load restrictor in force.
@@ -312,7 +384,7 @@ impl<'w> Loader<'w> {
             ));
         }
         let target = self.resolve(path);
-        if !self.ws.exists(&target) {
+        if !self.exists(&target) {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
@@ -322,7 +394,7 @@ impl<'w> Loader<'w> {
             )
             .at(target));
         }
-        if !self.ws.is_dir(&target) {
+        if !self.is_dir(&target) {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
@@ -354,6 +426,7 @@ impl<'w> Loader<'w> {
             visited,
             repos: self.repos.clone(),
             repo: self.repo.clone(),
+            overlay: self.overlay,
         })
     }
 
@@ -390,6 +463,7 @@ impl<'w> Loader<'w> {
             root,
             restrictor: LoadRestrictor::RootOnly,
             repos,
+            overlay: self.overlay,
             repo: Some(Arc::new(RemoteRoot {
                 url: spec.clone_url(),
                 git_ref: spec.git_ref.clone(),
@@ -404,12 +478,13 @@ impl<'w> Loader<'w> {
         if self.restrictor == LoadRestrictor::None {
             return Ok(full);
         }
-        if !self.ws.exists(&full) {
+        let (exists, is_dir) = self.stat(&full);
+        if !exists {
             return Err(
                 Error::new(ErrorKind::Io, format!("'{}' doesn't exist", full.display())).at(full),
             );
         }
-        if self.ws.is_dir(&full) {
+        if is_dir {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!("'{}' must resolve to a file", full.display()),
@@ -442,7 +517,7 @@ impl<'w> Loader<'w> {
                 .map_err(|e| remote_error(path, e));
         }
         let full = self.check_file(path)?;
-        self.ws.read(&full)
+        self.read(&full)
     }
 
     /// Reads a file as text (invalid UTF-8 is an error naming the file).
@@ -460,7 +535,12 @@ impl<'w> Loader<'w> {
     /// Reads and parses a file's YAML documents (cached by path).
     pub fn load_documents(&self, path: &str) -> Result<ParsedFile> {
         let bytes = self.load(path)?;
-        Ok(self.ws.parse_cached(&self.resolve(path), &bytes))
+        let full = self.resolve(path);
+        if self.overlaid(&full).is_some() {
+            let text = String::from_utf8_lossy(&bytes);
+            return Ok(Arc::new(krust_yaml::parse_documents(&text)));
+        }
+        Ok(self.ws.parse_cached(&full, &bytes))
     }
 }
 

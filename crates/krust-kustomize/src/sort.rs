@@ -76,16 +76,13 @@ pub fn legacy_sort<S: AsRef<str>>(resources: &mut Vec<Resource>, first: &[S], la
     for (i, k) in last.iter().enumerate() {
         rank.insert(k.as_ref(), 1 + i as i64);
     }
-    // Precompute keys once: (rank, gvk string, reverse-flag for namespaces, id string).
-    let mut keyed: Vec<(Key, Resource)> = std::mem::take(resources)
-        .into_iter()
-        .map(|r| {
-            let id = r.id();
-            (Key::new(&id, &rank), r)
-        })
-        .collect();
-    keyed.sort_by(|(a, _), (b, _)| a.cmp_legacy(b));
-    resources.extend(keyed.into_iter().map(|(_, r)| r));
+    // Precompute keys once, and sort positions rather than the (large) resources themselves.
+    let keys: Vec<Key> = resources.iter().map(|r| Key::new(&r.id(), &rank)).collect();
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp_legacy(&keys[b]));
+    let mut slots: Vec<Option<Resource>> =
+        std::mem::take(resources).into_iter().map(Some).collect();
+    resources.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
 struct Key {

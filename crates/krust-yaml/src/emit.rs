@@ -427,6 +427,17 @@ enum Style {
     Literal,
 }
 
+/// True when a string value is written as a plain scalar, verbatim, on the line of its key or
+/// sequence dash: not quoted, not a block, and with no space the emitter could fold at. Such a
+/// value reads back as exactly this string, so callers may edit it in the tree instead of in
+/// emitted text (Flux substitution does).
+pub fn emits_plain_on_one_line(s: &str) -> bool {
+    !s.is_empty()
+        && !s.contains([' ', '\n', '\u{85}'])
+        && !v2_needs_quotes(s)
+        && analyze(s).block_plain_allowed
+}
+
 /// go-yaml's `scalar_data` flags for one scalar.
 struct Analysis {
     multiline: bool,

@@ -12,7 +12,10 @@ mod resolve;
 pub mod timestamp;
 pub mod value;
 
-pub use emit::{check_printable, documents_to_string, to_string, write_document, EmitError};
+pub use emit::{
+    check_printable, documents_to_string, emits_plain_on_one_line, to_string, write_document,
+    EmitError,
+};
 pub use parse::{
     decode_text, parse_bytes, parse_bytes_with, parse_documents, parse_documents_with, parse_one,
     Document, ParseError, ParseOptions,
