@@ -77,10 +77,11 @@ fn default_k3s_version() -> String {
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
-    /// Flux v2.
+    /// Flux v2: HelmReleases and Kustomizations ordered by `dependsOn`.
     #[default]
     Flux,
-    /// Argo CD (not generated yet).
+    /// Argo CD: an app-of-apps of Applications ordered by sync waves; SOPS secrets decrypted in
+    /// the cluster by the sops-secrets-operator.
     Argocd,
 }
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use config::{Config, EXAMPLE};
-pub use render::{render, Rendered, SecretSpec, SecretValue};
+pub use render::{render, Rendered, SecretKind, SecretSpec, SecretValue};
 pub use validate::{validate, ConfigError};
 
 /// Name of the manifest of generated files.
@@ -247,12 +247,11 @@ fn random_password() -> String {
         .collect()
 }
 
-/// Plaintext Secret manifest of a spec (values resolved through `env`).
+/// Plaintext manifest of a spec (values resolved through `env`): a Secret, or a SopsSecret whose
+/// one template is that Secret. Keys are in sorted order, the order the API server and kustomize
+/// give them back in.
 fn secret_plaintext(s: &SecretSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
-    let mut y = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n    name: {}\n    namespace: {}\ntype: Opaque\nstringData:\n",
-        s.name, s.namespace
-    );
+    let mut entries = Vec::new();
     for (k, v) in &s.entries {
         let val = match v {
             SecretValue::Random => random_password(),
@@ -262,15 +261,37 @@ fn secret_plaintext(s: &SecretSpec, env: &dyn Fn(&str) -> Option<String>) -> Res
                 secret: s.path.clone(),
             })?,
         };
-        y.push_str(&format!(
-            "    {k}: {}\n",
-            serde_json::to_string(&val).unwrap_or_default()
-        ));
+        entries.push((k.as_str(), serde_json::to_string(&val).unwrap_or_default()));
+    }
+    entries.sort();
+    let mut y = match s.kind {
+        SecretKind::Secret => format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n    name: {}\n    namespace: {}\nstringData:\n",
+            s.name, s.namespace
+        ),
+        // Argo CD: the SopsSecret's CRD arrives with the operator (wave -2), so the dry run of
+        // the first sync must skip it; wave -1 puts the Secret before its consumers (wave 0).
+        // krust check has no schema for the CRD (the operator's chart installs it, and charts
+        // are not rendered offline): KR-SCH-003 is silenced on this object only.
+        SecretKind::SopsSecret => format!(
+            "apiVersion: isindir.github.com/v1alpha3\nkind: SopsSecret\nmetadata:\n    annotations:\n        argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true\n        argocd.argoproj.io/sync-wave: \"-1\"\n        krust.dev/ignore: KR-SCH-003\n    name: {}\n    namespace: {}\nspec:\n    secretTemplates:\n        - name: {}\n          stringData:\n",
+            s.name, s.namespace, s.name
+        ),
+    };
+    let pad = match s.kind {
+        SecretKind::Secret => "    ",
+        SecretKind::SopsSecret => "            ",
+    };
+    for (k, v) in entries {
+        y.push_str(&format!("{pad}{k}: {v}\n"));
+    }
+    if s.kind == SecretKind::Secret {
+        y.push_str("type: Opaque\n");
     }
     Ok(y)
 }
 
-/// Encrypts a Secret manifest for `recipient` with `encrypted_regex: ^(data|stringData)$`.
+/// Encrypts a Secret or SopsSecret manifest for `recipient` with `encrypted_regex: ^(data|stringData)$`.
 pub fn encrypt_secret(plain: &str, recipient: &str, path: &str) -> Result<String, Error> {
     let opts = krust_sops::EncryptOptions {
         key_groups: vec![krust_sops::KeyGroup {

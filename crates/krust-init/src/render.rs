@@ -3,13 +3,23 @@
 //! Rendering is pure: the same config and age recipient give the same bytes. Secrets are not
 //! rendered here; they are described by [`SecretSpec`]s that the writer fills (from random bytes
 //! or environment variables) and encrypts once.
+//!
+//! The layers (`infrastructure/controllers` → `infrastructure/configs` → `apps`, `monitoring`)
+//! are the same for both engines; what differs is how a chart is installed and how the layers
+//! are ordered: `flux` (HelmRelease, Kustomizations with `dependsOn` and health checks) or
+//! `argo` (Applications with Helm sources, an app-of-apps with sync waves).
+
+mod argo;
+mod flux;
+mod netpol;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::config::{Config, IngressController, KyvernoMode, Role, StorageKind, TlsMode};
+use crate::config::{Config, Engine, IngressController, KyvernoMode, Role, StorageKind, TlsMode};
+use netpol::NetNeeds;
 
-/// Pinned chart versions (checked against upstream release material).
+/// Pinned chart and image versions (each checked against the upstream release tag).
 pub mod versions {
     /// jetstack/cert-manager.
     pub const CERT_MANAGER: &str = "v1.19.1";
@@ -17,16 +27,22 @@ pub mod versions {
     pub const KUBE_PROMETHEUS_STACK: &str = "79.5.0";
     /// kyverno/kyverno.
     pub const KYVERNO: &str = "3.5.2";
-    /// longhorn/longhorn.
+    /// longhorn/longhorn (tag v1.10.0, chart/Chart.yaml version 1.10.0).
     pub const LONGHORN: &str = "1.10.0";
     /// linkerd stable-2.14.10: linkerd-crds.
     pub const LINKERD_CRDS: &str = "1.8.0";
     /// linkerd stable-2.14.10: linkerd-control-plane.
     pub const LINKERD_CONTROL_PLANE: &str = "1.16.11";
-    /// ingress-nginx/ingress-nginx.
+    /// ingress-nginx/ingress-nginx (tag helm-chart-4.13.0, controller v1.13.0).
     pub const INGRESS_NGINX: &str = "4.13.0";
-    /// tailscale/tailscale image.
+    /// tailscale/tailscale image (tag v1.84.0; the image is tagged `v<version>`).
     pub const TAILSCALE_IMAGE: &str = "ghcr.io/tailscale/tailscale:v1.84.0";
+    /// argoproj/argo-helm argo-cd chart (tag argo-cd-9.0.6).
+    pub const ARGO_CD: &str = "9.0.6";
+    /// The Argo CD release that chart installs (its appVersion).
+    pub const ARGO_CD_APP: &str = "v3.1.9";
+    /// isindir/sops-secrets-operator chart (operator tag 0.16.0, chart version 0.22.0).
+    pub const SOPS_SECRETS_OPERATOR: &str = "0.22.0";
 }
 
 /// Where a secret value comes from.
@@ -40,6 +56,17 @@ pub enum SecretValue {
     Literal(String),
 }
 
+/// The object a secret is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecretKind {
+    /// A `v1` Secret; Flux's kustomize-controller decrypts it when applying.
+    #[default]
+    Secret,
+    /// An `isindir.github.com/v1alpha3` SopsSecret; the sops-secrets-operator decrypts it in the
+    /// cluster into a Secret of the same name (Argo CD never sees the plaintext).
+    SopsSecret,
+}
+
 /// A Secret the writer creates (encrypted) when its file does not exist yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretSpec {
@@ -51,6 +78,8 @@ pub struct SecretSpec {
     pub namespace: String,
     /// `stringData` entries.
     pub entries: Vec<(String, SecretValue)>,
+    /// The object written.
+    pub kind: SecretKind,
 }
 
 /// The rendered repository.
@@ -81,58 +110,6 @@ fn kustomization(resources: &[String], extra: &str) -> String {
     s
 }
 
-fn namespace(name: &str, labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> String {
-    let mut s = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n");
-    if !annotations.is_empty() {
-        s.push_str("  annotations:\n");
-        for (k, v) in annotations {
-            let _ = writeln!(s, "    {k}: {}", q(v));
-        }
-    }
-    s.push_str("  labels:\n");
-    let _ = writeln!(s, "    kubernetes.io/metadata.name: {name}");
-    for (k, v) in labels {
-        let _ = writeln!(s, "    {k}: {}", q(v));
-    }
-    s
-}
-
-fn helm_repo(name: &str, ns: &str, url: &str) -> String {
-    format!(
-        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  interval: 12h\n  url: {url}\n"
-    )
-}
-
-/// A HelmRelease pinned to `version`; `values` is YAML indented by 4 spaces.
-#[allow(clippy::too_many_arguments)] // one call per chart; named fields would only add noise
-fn helm_release(
-    name: &str,
-    ns: &str,
-    chart: &str,
-    version: &str,
-    repo: &str,
-    depends: &[&str],
-    extra_spec: &str,
-    values: &str,
-) -> String {
-    let mut s = format!(
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  interval: 1h\n  timeout: 10m\n  chart:\n    spec:\n      chart: {chart}\n      version: {}\n      sourceRef:\n        kind: HelmRepository\n        name: {repo}\n  install:\n    crds: CreateReplace\n    remediation:\n      retries: 3\n  upgrade:\n    crds: CreateReplace\n    remediation:\n      retries: 3\n",
-        q(version)
-    );
-    if !depends.is_empty() {
-        s.push_str("  dependsOn:\n");
-        for d in depends {
-            let _ = writeln!(s, "    - name: {d}");
-        }
-    }
-    s.push_str(extra_spec);
-    if !values.is_empty() {
-        s.push_str("  values:\n");
-        s.push_str(values);
-    }
-    s
-}
-
 /// Indents every line of `text` by `n` spaces.
 fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
@@ -147,100 +124,80 @@ fn indent(text: &str, n: usize) -> String {
         .collect()
 }
 
-const RESOURCES_SMALL: &str = "resources:\n  requests:\n    cpu: 10m\n    memory: 64Mi\n  limits:\n    cpu: 500m\n    memory: 256Mi\n";
-
-/// A namespace's traffic needs, for its NetworkPolicies.
-struct NetNeeds<'a> {
-    ns: &'a str,
-    /// Ports reachable from the ingress controller.
-    ingress_ports: Vec<u16>,
-    /// Ports scraped by Prometheus.
-    scrape_ports: Vec<u16>,
-    /// Linkerd-meshed.
-    meshed: bool,
-    /// May reach every namespace and node (Prometheus).
-    scrape_all: bool,
-    /// May reach the internet on 443 (ACME, chart repos, Cloudflare).
-    internet: bool,
+/// A `resources:` block with requests and limits.
+fn resources(req_cpu: &str, req_mem: &str, lim_cpu: &str, lim_mem: &str) -> String {
+    format!(
+        "resources:\n  requests:\n    cpu: {req_cpu}\n    memory: {req_mem}\n  limits:\n    cpu: {lim_cpu}\n    memory: {lim_mem}\n"
+    )
 }
 
-impl Ctx<'_> {
-    fn ingress_source(&self) -> (&'static str, &'static str) {
-        match self.cfg.ingress.controller {
-            IngressController::Traefik => ("kube-system", "traefik"),
-            IngressController::IngressNginx => ("ingress-nginx", "ingress-nginx"),
+const RESOURCES_SMALL: &str = "resources:\n  requests:\n    cpu: 10m\n    memory: 64Mi\n  limits:\n    cpu: 500m\n    memory: 256Mi\n";
+
+/// A Helm chart the GitOps engine installs: a HelmRepository and a HelmRelease under Flux, an
+/// Application with a Helm source under Argo CD.
+struct Chart<'a> {
+    /// Release (and Application) name.
+    name: &'a str,
+    /// Namespace installed into.
+    namespace: &'a str,
+    /// Chart name.
+    chart: &'a str,
+    /// Exact chart version.
+    version: &'a str,
+    /// Flux HelmRepository name.
+    repo: &'a str,
+    /// Helm repository URL.
+    repo_url: &'a str,
+    /// Values (YAML, not indented).
+    values: String,
+    /// Flux: HelmReleases installed first.
+    depends_on: &'a [&'a str],
+    /// Flux: extra `spec` lines (`valuesFrom`).
+    flux_extra: &'a str,
+    /// Argo CD sync wave inside its layer.
+    wave: i32,
+}
+
+impl<'a> Chart<'a> {
+    fn new(
+        name: &'a str,
+        namespace: &'a str,
+        version: &'a str,
+        repo: &'a str,
+        repo_url: &'a str,
+    ) -> Self {
+        Chart {
+            name,
+            namespace,
+            chart: name,
+            version,
+            repo,
+            repo_url,
+            values: String::new(),
+            depends_on: &[],
+            flux_extra: "",
+            wave: 0,
         }
     }
 
-    fn network_policies(&self, n: &NetNeeds) -> String {
-        let c = &self.cfg.cluster;
-        let ns = n.ns;
-        let mut docs: Vec<String> = Vec::new();
-        docs.push(format!(
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-all\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Ingress\n    - Egress\n"
-        ));
-        docs.push(format!(
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-dns\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: kube-system\n          podSelector:\n            matchLabels:\n              k8s-app: kube-dns\n      ports:\n        - protocol: UDP\n          port: 53\n        - protocol: TCP\n          port: 53\n"
-        ));
-        docs.push(format!(
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-apiserver\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - ipBlock:\n            cidr: {}\n      ports:\n        - protocol: TCP\n          port: 6443\n    - to:\n        - ipBlock:\n            cidr: {}\n      ports:\n        - protocol: TCP\n          port: 443\n",
-            c.node_cidr,
-            self.api_service_ip()
-        ));
-        docs.push(format!(
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-same-namespace\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Ingress\n    - Egress\n  ingress:\n    - from:\n        - podSelector: {{}}\n  egress:\n    - to:\n        - podSelector: {{}}\n"
-        ));
-        if !n.ingress_ports.is_empty() {
-            let (ins, app) = self.ingress_source();
-            let mut s = format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-ingress-controller\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Ingress\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: {ins}\n          podSelector:\n            matchLabels:\n              app.kubernetes.io/name: {app}\n      ports:\n"
-            );
-            for p in &n.ingress_ports {
-                let _ = write!(s, "        - protocol: TCP\n          port: {p}\n");
-            }
-            docs.push(s);
-        }
-        if !n.scrape_ports.is_empty() && self.cfg.components.monitoring.enabled {
-            let mut s = format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-monitoring-scrape\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Ingress\n  ingress:\n    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: monitoring\n          podSelector:\n            matchLabels:\n              app.kubernetes.io/name: prometheus\n      ports:\n"
-            );
-            for p in &n.scrape_ports {
-                let _ = write!(s, "        - protocol: TCP\n          port: {p}\n");
-            }
-            docs.push(s);
-        }
-        if n.meshed {
-            docs.push(format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-linkerd\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Ingress\n    - Egress\n  ingress:\n    - from:\n        - namespaceSelector: {{}}\n      ports:\n        - protocol: TCP\n          port: 4143\n  egress:\n    - to:\n        - namespaceSelector: {{}}\n      ports:\n        - protocol: TCP\n          port: 4143\n    - to:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: linkerd\n      ports:\n        - protocol: TCP\n          port: 8080\n        - protocol: TCP\n          port: 8086\n        - protocol: TCP\n          port: 8090\n"
-            ));
-        }
-        if n.scrape_all {
-            docs.push(format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-scrape-egress\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - namespaceSelector: {{}}\n    - to:\n        - ipBlock:\n            cidr: {}\n      ports:\n        - protocol: TCP\n          port: 10250\n        - protocol: TCP\n          port: 9100\n",
-                c.node_cidr
-            ));
-        }
-        if n.internet {
-            docs.push(format!(
-                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-internet-https\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n            except:\n              - {}\n              - {}\n              - {}\n      ports:\n        - protocol: TCP\n          port: 443\n",
-                c.pod_cidr, c.service_cidr, c.node_cidr
-            ));
-        }
-        docs.join("---\n")
+    fn values(mut self, v: String) -> Self {
+        self.values = v;
+        self
     }
+}
 
-    /// The `kubernetes` Service's ClusterIP (first address of the service CIDR).
-    fn api_service_ip(&self) -> String {
-        let base = self
-            .cfg
-            .cluster
-            .service_cidr
-            .split('/')
-            .next()
-            .and_then(|a| a.parse::<std::net::Ipv4Addr>().ok())
-            .map_or(0, u32::from);
-        format!("{}/32", std::net::Ipv4Addr::from(base.wrapping_add(1)))
-    }
+/// One component directory: its namespace, chart, extra files and NetworkPolicies.
+struct Component<'a> {
+    /// Repository-relative directory.
+    dir: String,
+    /// Rendered Namespace, when the component owns one.
+    namespace: Option<String>,
+    /// The chart, when the component is installed from one.
+    chart: Option<Chart<'a>>,
+    /// Other files (name, content).
+    files: Vec<(&'static str, String)>,
+    /// NetworkPolicies (only with default-deny).
+    policies: Option<String>,
 }
 
 struct Ctx<'a> {
@@ -251,6 +208,10 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn put(&mut self, path: &str, content: String) {
         self.out.files.insert(path.to_string(), content);
+    }
+
+    fn argo(&self) -> bool {
+        self.cfg.cluster.engine == Engine::Argocd
     }
 
     /// Host name of `sub` in environment `env` (the first environment uses the bare domain).
@@ -272,6 +233,113 @@ impl Ctx<'_> {
             TlsMode::Letsencrypt => "letsencrypt",
         })
     }
+
+    /// A Namespace; under Argo CD in sync wave -3, before anything is created in it.
+    fn namespace(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+    ) -> String {
+        let mut s = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n");
+        if !annotations.is_empty() || self.argo() {
+            s.push_str("  annotations:\n");
+            if self.argo() {
+                s.push_str(&argo::wave(-3));
+            }
+            for (k, v) in annotations {
+                let _ = writeln!(s, "    {k}: {}", q(v));
+            }
+        }
+        s.push_str("  labels:\n");
+        let _ = writeln!(s, "    kubernetes.io/metadata.name: {name}");
+        for (k, v) in labels {
+            let _ = writeln!(s, "    {k}: {}", q(v));
+        }
+        s
+    }
+
+    /// Where the chart comes from (Flux: `repository.yaml`; Argo CD names it in the
+    /// Application). Returns the file written.
+    fn chart_source(&mut self, dir: &str, c: &Chart) -> Option<String> {
+        if self.argo() {
+            return None;
+        }
+        self.put(
+            &format!("{dir}/repository.yaml"),
+            flux::helm_repo(c.repo, c.namespace, c.repo_url),
+        );
+        Some("repository.yaml".into())
+    }
+
+    /// The chart's installation (Flux: `release.yaml`; Argo CD: `application.yaml`). Returns
+    /// the file written.
+    fn chart_install(&mut self, dir: &str, c: &Chart) -> String {
+        let (file, text) = if self.argo() {
+            ("application.yaml", argo::chart_application(c))
+        } else {
+            ("release.yaml", flux::helm_release(c))
+        };
+        self.put(&format!("{dir}/{file}"), text);
+        file.into()
+    }
+
+    /// Writes a component directory and its kustomization.
+    fn component(&mut self, comp: Component) {
+        let dir = comp.dir;
+        let mut files = Vec::new();
+        if let Some(ns) = comp.namespace {
+            self.put(&format!("{dir}/namespace.yaml"), ns);
+            files.push("namespace.yaml".to_string());
+        }
+        if let Some(c) = &comp.chart {
+            files.extend(self.chart_source(&dir, c));
+            files.push(self.chart_install(&dir, c));
+        }
+        for (name, text) in comp.files {
+            self.put(&format!("{dir}/{name}"), text);
+            files.push(name.into());
+        }
+        if let Some(np) = comp.policies {
+            self.put(&format!("{dir}/network-policies.yaml"), np);
+            files.push("network-policies.yaml".into());
+        }
+        self.put(
+            &format!("{dir}/kustomization.yaml"),
+            kustomization(&files, ""),
+        );
+    }
+
+    /// The component's NetworkPolicies when default-deny is on.
+    fn policies(&self, n: &NetNeeds) -> Option<String> {
+        self.cfg
+            .components
+            .default_deny
+            .then(|| self.network_policies(n))
+    }
+
+    /// Registers a Secret at `dir/<name>.sops.yaml`; returns the file name.
+    fn secret(
+        &mut self,
+        dir: &str,
+        name: &str,
+        namespace: &str,
+        entries: Vec<(String, SecretValue)>,
+    ) -> String {
+        let file = format!("{name}.sops.yaml");
+        self.out.secrets.push(SecretSpec {
+            path: format!("{dir}/{file}"),
+            name: name.into(),
+            namespace: namespace.into(),
+            entries,
+            kind: if self.argo() {
+                SecretKind::SopsSecret
+            } else {
+                SecretKind::Secret
+            },
+        });
+        file
+    }
 }
 
 /// Renders the repository for a validated config and the cluster's age recipient.
@@ -290,7 +358,10 @@ pub fn render(cfg: &Config, age_recipient: &str) -> Rendered {
     apps_base(&mut cx);
     monitoring_base(&mut cx);
     for env in &cfg.cluster.environments {
-        cluster_entry(&mut cx, env);
+        match cfg.cluster.engine {
+            Engine::Flux => flux::cluster_entry(&mut cx, env),
+            Engine::Argocd => argo::cluster_entry(&mut cx, env),
+        }
         controllers_env(&mut cx, env);
         configs_env(&mut cx, env);
         apps_env(&mut cx, env);
@@ -298,432 +369,291 @@ pub fn render(cfg: &Config, age_recipient: &str) -> Rendered {
         nodes(&mut cx, env);
     }
     if cfg.components.renovate {
-        cx.put("renovate.json", renovate());
+        cx.put("renovate.json", renovate(cfg.cluster.engine));
     }
     let readme = readme(&cx);
     cx.put("README.md", readme);
     cx.out
 }
 
-const FLUX_KS_HEAD: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n";
-
-fn flux_ks(
-    name: &str,
-    path: &str,
-    depends: &[&str],
-    health: &[(&str, &str, &str, &str)],
-) -> String {
-    let mut s = format!(
-        "{FLUX_KS_HEAD}metadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1h\n  retryInterval: 1m\n  timeout: 10m\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  path: {path}\n  prune: true\n  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n"
-    );
-    if !depends.is_empty() {
-        s.push_str("  dependsOn:\n");
-        for d in depends {
-            let _ = writeln!(s, "    - name: {d}");
-        }
-    }
-    if health.is_empty() {
-        s.push_str("  wait: true\n");
-    } else {
-        s.push_str("  healthChecks:\n");
-        for (api, kind, name, ns) in health {
-            let _ = write!(
-                s,
-                "    - apiVersion: {api}\n      kind: {kind}\n      name: {name}\n      namespace: {ns}\n"
-            );
-        }
-    }
-    s
-}
-
-const HR_API: &str = "helm.toolkit.fluxcd.io/v2";
-
-fn cluster_entry(cx: &mut Ctx, env: &str) {
-    let cfg = cx.cfg;
-    let g = &cfg.git;
-    let secret_ref = if g.url.starts_with("ssh://") {
-        "  secretRef:\n    name: flux-system\n"
-    } else {
-        ""
-    };
-    cx.put(
-        &format!("clusters/{env}/flux-system/gotk-sync.yaml"),
-        format!(
-            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  ref:\n    branch: {}\n{secret_ref}  url: {}\n---\n{FLUX_KS_HEAD}metadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/{env}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
-            q(&g.branch),
-            q(&g.url)
-        ),
-    );
-    cx.put(
-        &format!("clusters/{env}/flux-system/kustomization.yaml"),
-        kustomization(&["gotk-sync.yaml".into()], ""),
-    );
-    let c = &cfg.components;
-    let mut ctrl_health = Vec::new();
-    if c.cert_manager {
-        ctrl_health.push((HR_API, "HelmRelease", "cert-manager", "cert-manager"));
-    }
-    if c.kyverno != KyvernoMode::Off {
-        ctrl_health.push((HR_API, "HelmRelease", "kyverno", "kyverno"));
-    }
-    if c.storage.kind == StorageKind::Longhorn {
-        ctrl_health.push((HR_API, "HelmRelease", "longhorn", "longhorn-system"));
-    }
-    if cfg.ingress.controller == IngressController::IngressNginx {
-        ctrl_health.push((HR_API, "HelmRelease", "ingress-nginx", "ingress-nginx"));
-    }
-    if c.tailscale.is_some() {
-        ctrl_health.push((
-            "apps/v1",
-            "Deployment",
-            "tailscale-subnet-router",
-            "tailscale",
-        ));
-    }
-    let mut cfg_health = Vec::new();
-    if c.linkerd {
-        cfg_health.push((HR_API, "HelmRelease", "linkerd-control-plane", "linkerd"));
-    }
-    if c.cert_manager {
-        cfg_health.push((
-            "cert-manager.io/v1",
-            "ClusterIssuer",
-            cx.issuer().unwrap_or("cluster-ca"),
-            "",
-        ));
-    }
-    let mut infra = flux_ks(
-        "infra-controllers",
-        &format!("./infrastructure/controllers/{env}"),
-        &[],
-        &ctrl_health,
-    );
-    infra.push_str("---\n");
-    // A cluster-scoped ClusterIssuer has no namespace: drop the empty field.
-    let configs = flux_ks(
-        "infra-configs",
-        &format!("./infrastructure/configs/{env}"),
-        &["infra-controllers"],
-        &cfg_health,
-    )
-    .replace("      namespace: \n", "");
-    infra.push_str(&configs);
-    cx.put(&format!("clusters/{env}/infrastructure.yaml"), infra);
-    let mut res = vec!["flux-system".to_string(), "infrastructure.yaml".to_string()];
-    if let Some(a) = &cfg.app {
-        cx.put(
-            &format!("clusters/{env}/apps.yaml"),
-            flux_ks(
-                "apps",
-                &format!("./apps/{env}"),
-                &["infra-configs"],
-                &[("apps/v1", "Deployment", &a.name, &a.name)],
-            ),
-        );
-        res.push("apps.yaml".into());
-    }
-    if c.monitoring.enabled {
-        cx.put(
-            &format!("clusters/{env}/monitoring.yaml"),
-            flux_ks(
-                "monitoring",
-                &format!("./monitoring/controllers/{env}"),
-                &["infra-configs"],
-                &[(HR_API, "HelmRelease", "kube-prometheus-stack", "monitoring")],
-            ),
-        );
-        res.push("monitoring.yaml".into());
-    }
-    cx.put(
-        &format!("clusters/{env}/kustomization.yaml"),
-        kustomization(&res, ""),
-    );
-}
-
 fn controllers_base(cx: &mut Ctx) {
     let cfg = cx.cfg;
     let c = &cfg.components;
-    let dd = c.default_deny;
-    let mut dirs = Vec::new();
+    let cl = &cfg.cluster;
+    let base = "infrastructure/controllers/base";
+    let mut dirs: Vec<String> = Vec::new();
+    if cx.argo() {
+        // Decrypts the SopsSecrets in the cluster with the age key created at bootstrap.
+        let mut chart = Chart::new(
+            "sops-secrets-operator",
+            "sops-secrets-operator",
+            versions::SOPS_SECRETS_OPERATOR,
+            "sops",
+            "https://isindir.github.io/sops-secrets-operator/",
+        )
+        .values(format!(
+            "image:\n  pullPolicy: IfNotPresent\nsecretsAsFiles:\n  - name: sops-age\n    mountPath: /etc/sops-age\n    secretName: sops-age\nextraEnv:\n  - name: SOPS_AGE_KEY_FILE\n    value: /etc/sops-age/age.agekey\nsecurityContext:\n  enabled: true\n  container:\n    enabled: true\n    capabilities:\n      drop:\n        - ALL\n      add: []\n{RESOURCES_SMALL}"
+        ));
+        chart.wave = -2;
+        let comp = Component {
+            dir: format!("{base}/sops-secrets-operator"),
+            namespace: Some(cx.namespace("sops-secrets-operator", &[], &[])),
+            chart: Some(chart),
+            files: vec![],
+            policies: cx.policies(&NetNeeds {
+                ns: "sops-secrets-operator",
+                ..Default::default()
+            }),
+        };
+        cx.component(comp);
+        dirs.push("sops-secrets-operator".into());
+    }
     if c.cert_manager {
-        let base = "infrastructure/controllers/base/cert-manager";
-        let mut files = vec![
-            "namespace.yaml".to_string(),
-            "repository.yaml".into(),
-            "release.yaml".into(),
-        ];
-        cx.put(
-            &format!("{base}/namespace.yaml"),
-            namespace("cert-manager", &[], &[]),
-        );
-        cx.put(
-            &format!("{base}/repository.yaml"),
-            helm_repo("jetstack", "cert-manager", "https://charts.jetstack.io"),
-        );
-        let res = indent(RESOURCES_SMALL, 2);
-        let values = format!(
-            "crds:\n  enabled: true\n{res}webhook:\n{}cainjector:\n{}prometheus:\n  enabled: true\n  servicemonitor:\n    enabled: {}\n",
-            indent(RESOURCES_SMALL, 2),
-            indent(RESOURCES_SMALL, 2),
+        let r2 = indent(RESOURCES_SMALL, 2);
+        let chart = Chart::new(
+            "cert-manager",
+            "cert-manager",
+            versions::CERT_MANAGER,
+            "jetstack",
+            "https://charts.jetstack.io",
+        )
+        .values(format!(
+            "crds:\n  enabled: true\n{r2}webhook:\n{r2}cainjector:\n{r2}prometheus:\n  enabled: true\n  servicemonitor:\n    enabled: {}\n",
             c.monitoring.enabled
-        );
-        let res = RESOURCES_SMALL;
-        let _ = res;
-        cx.put(
-            &format!("{base}/release.yaml"),
-            helm_release(
-                "cert-manager",
-                "cert-manager",
-                "cert-manager",
-                versions::CERT_MANAGER,
-                "jetstack",
-                &[],
-                "",
-                &indent(&values, 4),
-            ),
-        );
-        if dd {
-            let np = cx.network_policies(&NetNeeds {
+        ));
+        let comp = Component {
+            dir: format!("{base}/cert-manager"),
+            namespace: Some(cx.namespace("cert-manager", &[], &[])),
+            chart: Some(chart),
+            files: vec![],
+            policies: cx.policies(&NetNeeds {
                 ns: "cert-manager",
-                ingress_ports: vec![],
                 scrape_ports: vec![9402],
-                meshed: false,
-                scrape_all: false,
                 internet: true,
-            });
-            // The API server calls the webhook from the nodes.
-            let np = format!(
-                "{np}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-webhook-from-apiserver\n  namespace: cert-manager\nspec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: webhook\n  policyTypes:\n    - Ingress\n  ingress:\n    - from:\n        - ipBlock:\n            cidr: {}\n        - ipBlock:\n            cidr: {}\n      ports:\n        - protocol: TCP\n          port: 10250\n",
-                cfg.cluster.node_cidr, cfg.cluster.pod_cidr
-            );
-            cx.put(&format!("{base}/network-policies.yaml"), np);
-            files.push("network-policies.yaml".into());
-        }
-        cx.put(
-            &format!("{base}/kustomization.yaml"),
-            kustomization(&files, ""),
-        );
-        dirs.push("cert-manager".to_string());
+                webhook_ports: vec![10250],
+                webhook_selector: Some(("app.kubernetes.io/name", "webhook")),
+                ..Default::default()
+            }),
+        };
+        cx.component(comp);
+        dirs.push("cert-manager".into());
     }
     if c.kyverno != KyvernoMode::Off {
-        let base = "infrastructure/controllers/base/kyverno";
-        cx.put(
-            &format!("{base}/namespace.yaml"),
-            namespace("kyverno", &[], &[]),
-        );
-        cx.put(
-            &format!("{base}/repository.yaml"),
-            helm_repo("kyverno", "kyverno", "https://kyverno.github.io/kyverno/"),
-        );
         let r = indent(RESOURCES_SMALL, 2);
-        let values = format!(
+        let chart = Chart::new(
+            "kyverno",
+            "kyverno",
+            versions::KYVERNO,
+            "kyverno",
+            "https://kyverno.github.io/kyverno/",
+        )
+        .values(format!(
             "admissionController:\n  replicas: 1\n  container:\n{}backgroundController:\n{r}cleanupController:\n{r}reportsController:\n{r}",
             indent(RESOURCES_SMALL, 4)
-        );
-        cx.put(
-            &format!("{base}/release.yaml"),
-            helm_release(
-                "kyverno",
-                "kyverno",
-                "kyverno",
-                versions::KYVERNO,
-                "kyverno",
-                &[],
-                "",
-                &indent(&values, 4),
-            ),
-        );
-        cx.put(
-            &format!("{base}/kustomization.yaml"),
-            kustomization(
-                &[
-                    "namespace.yaml".into(),
-                    "repository.yaml".into(),
-                    "release.yaml".into(),
-                ],
-                "",
-            ),
-        );
+        ));
+        // The API server calls the admission and cleanup webhooks (9443) and, in newer releases,
+        // the CRD conversion webhook (9445); metrics on 8000.
+        let comp = Component {
+            dir: format!("{base}/kyverno"),
+            namespace: Some(cx.namespace("kyverno", &[], &[])),
+            chart: Some(chart),
+            files: vec![],
+            policies: cx.policies(&NetNeeds {
+                ns: "kyverno",
+                scrape_ports: vec![8000],
+                webhook_ports: vec![9443, 9445],
+                ..Default::default()
+            }),
+        };
+        cx.component(comp);
         dirs.push("kyverno".into());
     }
     if c.storage.kind == StorageKind::Longhorn {
-        let base = "infrastructure/controllers/base/longhorn";
-        cx.put(
-            &format!("{base}/namespace.yaml"),
-            namespace("longhorn-system", &[], &[]),
-        );
-        cx.put(
-            &format!("{base}/repository.yaml"),
-            helm_repo("longhorn", "longhorn-system", "https://charts.longhorn.io"),
-        );
         let n = c.storage.replicas;
-        let values = format!(
-            "persistence:\n  defaultClass: true\n  defaultClassReplicaCount: {n}\ndefaultSettings:\n  defaultReplicaCount: {n}\n  replicaAutoBalance: least-effort\n  defaultDataPath: /var/lib/longhorn\nlonghornUI:\n  replicas: 1\n"
+        // Longhorn 1.10 reads data-engine settings as strings ({"v1":"3","v2":"3"}); the chart
+        // fails on a bare number. Its pre-upgrade Job is a Helm hook Argo CD cannot run.
+        let mut values = format!(
+            "persistence:\n  defaultClass: true\n  defaultClassReplicaCount: {n}\ndefaultSettings:\n  defaultReplicaCount: {}\n  replicaAutoBalance: least-effort\n  defaultDataPath: /var/lib/longhorn\n  upgradeChecker: false\nlonghornUI:\n  replicas: 1\n",
+            q(&format!("{{\"v1\":\"{n}\",\"v2\":\"{n}\"}}"))
         );
-        cx.put(
-            &format!("{base}/release.yaml"),
-            helm_release(
-                "longhorn",
-                "longhorn-system",
-                "longhorn",
-                versions::LONGHORN,
-                "longhorn",
-                &[],
-                "",
-                &indent(&values, 4),
-            ),
-        );
-        cx.put(
-            &format!("{base}/kustomization.yaml"),
-            kustomization(
-                &[
-                    "namespace.yaml".into(),
-                    "repository.yaml".into(),
-                    "release.yaml".into(),
-                ],
-                "",
-            ),
-        );
+        if cx.argo() {
+            values.push_str("preUpgradeChecker:\n  jobEnabled: false\n");
+        }
+        let chart = Chart::new(
+            "longhorn",
+            "longhorn-system",
+            versions::LONGHORN,
+            "longhorn",
+            "https://charts.longhorn.io",
+        )
+        .values(values);
+        let policies = cx.policies(&NetNeeds {
+            ns: "longhorn-system",
+            scrape_ports: vec![9500],
+            // Conversion (9501) and admission (9502) webhooks of longhorn-manager.
+            webhook_ports: vec![9501, 9502],
+            ..Default::default()
+        });
+        // The nodes reach the data path: iSCSI (3260) of the instance managers, NFS (2049) of
+        // the share managers (RWX volumes) and the manager API (9500) from host-network CSI pods.
+        let policies = policies.map(|np| {
+            format!(
+                "{np}---\n{}  ingress:\n    - from:\n        - ipBlock:\n            cidr: {}\n        - ipBlock:\n            cidr: {}\n{}",
+                netpol::head("allow-nodes-data-path", "longhorn-system", None, &["Ingress"]),
+                cl.node_cidr,
+                cl.pod_cidr,
+                netpol::ports(&[("TCP", Some(3260)), ("TCP", Some(2049)), ("TCP", Some(9500))], 6)
+            )
+        });
+        let comp = Component {
+            dir: format!("{base}/longhorn"),
+            namespace: Some(cx.namespace("longhorn-system", &[], &[])),
+            chart: Some(chart),
+            files: vec![],
+            policies,
+        };
+        cx.component(comp);
         dirs.push("longhorn".into());
     }
     if cfg.ingress.controller == IngressController::Traefik {
-        let base = "infrastructure/controllers/base/traefik";
         let mut v = String::from("deployment:\n  replicas: 1\nports:\n  web:\n    redirections:\n      entryPoint:\n        to: websecure\n        scheme: https\n        permanent: true\n");
         v.push_str(RESOURCES_SMALL);
         if c.monitoring.enabled {
             v.push_str("metrics:\n  prometheus:\n    service:\n      enabled: true\n");
         }
-        cx.put(
-            &format!("{base}/helmchartconfig.yaml"),
-            format!(
-                "# k3s bundles Traefik; this HelmChartConfig overrides its values.\napiVersion: helm.cattle.io/v1\nkind: HelmChartConfig\nmetadata:\n  name: traefik\n  namespace: kube-system\nspec:\n  valuesContent: |-\n{}",
-                indent(&v, 4)
-            ),
-        );
-        cx.put(
-            &format!("{base}/kustomization.yaml"),
-            kustomization(&["helmchartconfig.yaml".into()], ""),
-        );
+        let comp = Component {
+            dir: format!("{base}/traefik"),
+            namespace: None,
+            chart: None,
+            files: vec![(
+                "helmchartconfig.yaml",
+                format!(
+                    "# k3s bundles Traefik; this HelmChartConfig overrides its values.\napiVersion: helm.cattle.io/v1\nkind: HelmChartConfig\nmetadata:\n  name: traefik\n  namespace: kube-system\nspec:\n  valuesContent: |-\n{}",
+                    indent(&v, 4)
+                ),
+            )],
+            policies: None,
+        };
+        cx.component(comp);
         dirs.push("traefik".into());
     }
     if cfg.ingress.controller == IngressController::IngressNginx {
-        let base = "infrastructure/controllers/base/ingress-nginx";
-        cx.put(
-            &format!("{base}/namespace.yaml"),
-            namespace("ingress-nginx", &[], &[]),
-        );
-        cx.put(
-            &format!("{base}/repository.yaml"),
-            helm_repo(
-                "ingress-nginx",
-                "ingress-nginx",
-                "https://kubernetes.github.io/ingress-nginx",
-            ),
-        );
-        let values = format!(
-            "controller:\n  ingressClassResource:\n    default: true\n  metrics:\n    enabled: {}\n{}",
+        // The admission-webhook Jobs get requests and limits too: Kyverno (enforce) would
+        // otherwise reject their pods and with them the chart's install.
+        let chart = Chart::new(
+            "ingress-nginx",
+            "ingress-nginx",
+            versions::INGRESS_NGINX,
+            "ingress-nginx",
+            "https://kubernetes.github.io/ingress-nginx",
+        )
+        .values(format!(
+            "controller:\n  ingressClassResource:\n    default: true\n  metrics:\n    enabled: {}\n{}  admissionWebhooks:\n    createSecretJob:\n{r6}    patchWebhookJob:\n{r6}",
             c.monitoring.enabled,
-            indent(RESOURCES_SMALL, 2)
-        );
-        cx.put(
-            &format!("{base}/release.yaml"),
-            helm_release(
-                "ingress-nginx",
-                "ingress-nginx",
-                "ingress-nginx",
-                versions::INGRESS_NGINX,
-                "ingress-nginx",
-                &[],
-                "",
-                &indent(&values, 4),
-            ),
-        );
-        let mut files = vec![
-            "namespace.yaml".to_string(),
-            "repository.yaml".into(),
-            "release.yaml".into(),
-        ];
-        if dd {
-            let c = &cfg.cluster;
-            let np = cx.network_policies(&NetNeeds {
-                ns: "ingress-nginx",
-                ingress_ports: vec![],
-                scrape_ports: vec![10254],
-                meshed: false,
-                scrape_all: false,
-                internet: false,
-            });
-            // Clients reach the controller from anywhere; the API server calls its admission
-            // webhook from the nodes; the controller forwards to backends in every namespace.
-            let np = format!(
-                "{np}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-http-https\n  namespace: ingress-nginx\nspec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: ingress-nginx\n  policyTypes:\n    - Ingress\n  ingress:\n    - ports:\n        - protocol: TCP\n          port: 80\n        - protocol: TCP\n          port: 443\n    - from:\n        - ipBlock:\n            cidr: {}\n        - ipBlock:\n            cidr: {}\n      ports:\n        - protocol: TCP\n          port: 8443\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-backends\n  namespace: ingress-nginx\nspec:\n  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: ingress-nginx\n  policyTypes:\n    - Egress\n  egress:\n    - to:\n        - namespaceSelector: {{}}\n",
-                c.node_cidr, c.pod_cidr
-            );
-            cx.put(&format!("{base}/network-policies.yaml"), np);
-            files.push("network-policies.yaml".into());
-        }
-        cx.put(
-            &format!("{base}/kustomization.yaml"),
-            kustomization(&files, ""),
-        );
+            indent(RESOURCES_SMALL, 2),
+            r6 = indent(RESOURCES_SMALL, 6)
+        ));
+        let policies = cx.policies(&NetNeeds {
+            ns: "ingress-nginx",
+            scrape_ports: vec![10254],
+            webhook_ports: vec![8443],
+            webhook_selector: Some(("app.kubernetes.io/name", "ingress-nginx")),
+            ..Default::default()
+        });
+        // Clients reach the controller from anywhere; it forwards to backends in every namespace.
+        let policies = policies.map(|np| {
+            let sel = Some(("app.kubernetes.io/name", "ingress-nginx"));
+            format!(
+                "{np}---\n{}  ingress:\n    - {}---\n{}  egress:\n    - to:\n        - namespaceSelector: {{}}\n",
+                netpol::head("allow-http-https", "ingress-nginx", sel, &["Ingress"]),
+                netpol::ports(&[("TCP", Some(80)), ("TCP", Some(443))], 6).trim_start(),
+                netpol::head("allow-backends", "ingress-nginx", sel, &["Egress"]),
+            )
+        });
+        let comp = Component {
+            dir: format!("{base}/ingress-nginx"),
+            namespace: Some(cx.namespace("ingress-nginx", &[], &[])),
+            chart: Some(chart),
+            files: vec![],
+            policies,
+        };
+        cx.component(comp);
         dirs.push("ingress-nginx".into());
     }
     if let Some(ts) = &c.tailscale {
-        let base = "infrastructure/controllers/base/tailscale";
-        cx.put(
-            &format!("{base}/namespace.yaml"),
-            namespace("tailscale", &[], &[]),
-        );
         let routes = ts.routes.join(",");
-        cx.put(
-            &format!("{base}/deployment.yaml"),
-            format!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tailscale-subnet-router\n  namespace: tailscale\n  labels:\n    app.kubernetes.io/name: tailscale-subnet-router\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: tailscale-subnet-router\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: tailscale-subnet-router\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 1000\n        runAsGroup: 1000\n        fsGroup: 1000\n        seccompProfile:\n          type: RuntimeDefault\n      containers:\n        - name: tailscale\n          image: {}\n          securityContext:\n            allowPrivilegeEscalation: false\n            capabilities:\n              drop:\n                - ALL\n          env:\n            - name: TS_USERSPACE\n              value: \"true\"\n            - name: TS_KUBE_SECRET\n              value: \"\"\n            - name: TS_STATE_DIR\n              value: /var/lib/tailscale\n            - name: TS_ROUTES\n              value: {}\n            - name: TS_AUTHKEY\n              valueFrom:\n                secretKeyRef:\n                  name: tailscale-auth\n                  key: TS_AUTHKEY\n          resources:\n            requests:\n              cpu: 10m\n              memory: 64Mi\n            limits:\n              cpu: 500m\n              memory: 256Mi\n          volumeMounts:\n            - name: state\n              mountPath: /var/lib/tailscale\n      volumes:\n        - name: state\n          emptyDir: {{}}\n",
-                versions::TAILSCALE_IMAGE,
-                q(&routes)
-            ),
+        let deployment = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: tailscale-subnet-router\n  namespace: tailscale\n  labels:\n    app.kubernetes.io/name: tailscale-subnet-router\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: tailscale-subnet-router\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: tailscale-subnet-router\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 1000\n        runAsGroup: 1000\n        fsGroup: 1000\n        seccompProfile:\n          type: RuntimeDefault\n      containers:\n        - name: tailscale\n          image: {}\n          securityContext:\n            allowPrivilegeEscalation: false\n            capabilities:\n              drop:\n                - ALL\n          env:\n            - name: TS_USERSPACE\n              value: \"true\"\n            - name: TS_KUBE_SECRET\n              value: \"\"\n            - name: TS_STATE_DIR\n              value: /var/lib/tailscale\n            - name: TS_ROUTES\n              value: {}\n            - name: TS_AUTHKEY\n              valueFrom:\n                secretKeyRef:\n                  name: tailscale-auth\n                  key: TS_AUTHKEY\n          resources:\n            requests:\n              cpu: 10m\n              memory: 64Mi\n            limits:\n              cpu: 500m\n              memory: 256Mi\n          volumeMounts:\n            - name: state\n              mountPath: /var/lib/tailscale\n      volumes:\n        - name: state\n          emptyDir: {{}}\n",
+            versions::TAILSCALE_IMAGE,
+            q(&routes)
         );
-        cx.put(
-            &format!("{base}/kustomization.yaml"),
-            kustomization(&["namespace.yaml".into(), "deployment.yaml".into()], ""),
-        );
+        // The router dials out: the coordination server and DERP relays (TCP 443, 80), STUN and
+        // WireGuard to peers (UDP, any port), and it forwards to the advertised routes. Nothing
+        // dials in, and it keeps its state in a file, not through the API server.
+        let policies = cx.policies(&NetNeeds {
+            ns: "tailscale",
+            ..Default::default()
+        });
+        let policies = policies.map(|np| {
+            let mut s = format!(
+                "{np}---\n{}  egress:\n{}{}",
+                netpol::head("allow-tailnet", "tailscale", None, &["Egress"]),
+                cx.internet_peer(),
+                netpol::ports(&[("TCP", Some(443)), ("TCP", Some(80)), ("UDP", None)], 6)
+            );
+            let _ = write!(
+                s,
+                "---\n{}  egress:\n    - to:\n",
+                netpol::head("allow-advertised-routes", "tailscale", None, &["Egress"])
+            );
+            for r in &ts.routes {
+                let _ = write!(s, "        - ipBlock:\n            cidr: {r}\n");
+            }
+            s
+        });
+        let comp = Component {
+            dir: format!("{base}/tailscale"),
+            namespace: Some(cx.namespace("tailscale", &[], &[])),
+            chart: None,
+            files: vec![("deployment.yaml", deployment)],
+            policies,
+        };
+        cx.component(comp);
         dirs.push("tailscale".into());
     }
     cx.put(
-        "infrastructure/controllers/base/kustomization.yaml",
+        &format!("{base}/kustomization.yaml"),
         kustomization(&dirs, ""),
     );
 }
 
 fn controllers_env(cx: &mut Ctx, env: &str) {
     let cfg = cx.cfg;
+    let dir = format!("infrastructure/controllers/{env}");
     let mut res = vec!["../base".to_string()];
     if cfg.tls.mode == TlsMode::Letsencrypt {
         if let Some(var) = &cfg.tls.cloudflare_token_env {
-            let path = format!("infrastructure/controllers/{env}/cloudflare-api-token.sops.yaml");
-            cx.out.secrets.push(SecretSpec {
-                path,
-                name: "cloudflare-api-token".into(),
-                namespace: "cert-manager".into(),
-                entries: vec![("api-token".into(), SecretValue::Env(var.clone()))],
-            });
-            res.push("cloudflare-api-token.sops.yaml".into());
+            res.push(cx.secret(
+                &dir,
+                "cloudflare-api-token",
+                "cert-manager",
+                vec![("api-token".into(), SecretValue::Env(var.clone()))],
+            ));
         }
     }
     if let Some(ts) = &cfg.components.tailscale {
-        cx.out.secrets.push(SecretSpec {
-            path: format!("infrastructure/controllers/{env}/tailscale-auth.sops.yaml"),
-            name: "tailscale-auth".into(),
-            namespace: "tailscale".into(),
-            entries: vec![(
+        res.push(cx.secret(
+            &dir,
+            "tailscale-auth",
+            "tailscale",
+            vec![(
                 "TS_AUTHKEY".into(),
                 SecretValue::Env(ts.auth_key_env.clone()),
             )],
-        });
-        res.push("tailscale-auth.sops.yaml".into());
+        ));
     }
     cx.put(
-        &format!("infrastructure/controllers/{env}/kustomization.yaml"),
+        &format!("{dir}/kustomization.yaml"),
         kustomization(&res, ""),
     );
 }
@@ -750,68 +680,74 @@ fn configs_env(cx: &mut Ctx, env: &str) {
     if c.kyverno != KyvernoMode::Off {
         cx.put(
             &format!("{dir}/kyverno-policies.yaml"),
-            kyverno_policies(c.kyverno),
+            kyverno_policies(c.kyverno, cfg.cluster.engine),
         );
         res.push("kyverno-policies.yaml".into());
     }
     if c.linkerd {
         let l = format!("{dir}/linkerd");
-        cx.put(
-            &format!("{l}/namespace.yaml"),
-            namespace(
-                "linkerd",
-                &[
-                    ("linkerd.io/is-control-plane", "true"),
-                    ("config.linkerd.io/admission-webhooks", "disabled"),
-                    ("linkerd.io/control-plane-ns", "linkerd"),
-                ],
-                &[],
-            ),
+        let ns = cx.namespace(
+            "linkerd",
+            &[
+                ("linkerd.io/is-control-plane", "true"),
+                ("config.linkerd.io/admission-webhooks", "disabled"),
+                ("linkerd.io/control-plane-ns", "linkerd"),
+            ],
+            &[],
         );
+        cx.put(&format!("{l}/namespace.yaml"), ns);
         cx.put(
             &format!("{l}/certificates.yaml"),
             String::from("apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: linkerd-selfsigned\n  namespace: linkerd\nspec:\n  selfSigned: {}\n---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: linkerd-trust-anchor\n  namespace: linkerd\nspec:\n  isCA: true\n  commonName: root.linkerd.cluster.local\n  secretName: linkerd-trust-anchor\n  duration: 87600h\n  privateKey:\n    algorithm: ECDSA\n    size: 256\n  issuerRef:\n    kind: Issuer\n    name: linkerd-selfsigned\n---\napiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: linkerd-trust-anchor\n  namespace: linkerd\nspec:\n  ca:\n    secretName: linkerd-trust-anchor\n---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: linkerd-identity-issuer\n  namespace: linkerd\nspec:\n  isCA: true\n  commonName: identity.linkerd.cluster.local\n  secretName: linkerd-identity-issuer\n  duration: 48h\n  renewBefore: 25h\n  privateKey:\n    algorithm: ECDSA\n    size: 256\n  usages:\n    - cert sign\n    - crl sign\n    - server auth\n    - client auth\n  issuerRef:\n    kind: Issuer\n    name: linkerd-trust-anchor\n"),
         );
-        cx.put(
-            &format!("{l}/repository.yaml"),
-            helm_repo("linkerd", "linkerd", "https://helm.linkerd.io/stable"),
-        );
-        let crds = helm_release(
+        // Linkerd is Flux-only (validation): its trust anchor reaches the chart through
+        // `valuesFrom`, which Argo CD has no equivalent of.
+        let crds = Chart::new(
             "linkerd-crds",
             "linkerd",
-            "linkerd-crds",
             versions::LINKERD_CRDS,
             "linkerd",
-            &[],
-            "",
-            "",
+            "https://helm.linkerd.io/stable",
         );
-        let cp_values = format!(
-            "identity:\n  externalCA: true\n  issuer:\n    scheme: kubernetes.io/tls\nproxy:\n{}",
-            indent("resources:\n  cpu:\n    request: 10m\n    limit: 500m\n  memory:\n    request: 32Mi\n    limit: 128Mi\n", 2)
-        );
-        let cp = helm_release(
+        let mut cp = Chart::new(
             "linkerd-control-plane",
             "linkerd",
-            "linkerd-control-plane",
             versions::LINKERD_CONTROL_PLANE,
             "linkerd",
-            &["linkerd-crds"],
-            "  valuesFrom:\n    - kind: Secret\n      name: linkerd-identity-issuer\n      valuesKey: ca.crt\n      targetPath: identityTrustAnchorsPEM\n",
-            &indent(&cp_values, 4),
+            "https://helm.linkerd.io/stable",
+        )
+        .values(format!(
+            "identity:\n  externalCA: true\n  issuer:\n    scheme: kubernetes.io/tls\n# Its heartbeat CronJob would call versioncheck.linkerd.io, which default-deny does not allow.\ndisableHeartBeat: true\nproxy:\n{}",
+            indent("resources:\n  cpu:\n    request: 10m\n    limit: 500m\n  memory:\n    request: 32Mi\n    limit: 128Mi\n", 2)
+        ));
+        cp.depends_on = &["linkerd-crds"];
+        cp.flux_extra = "  valuesFrom:\n    - kind: Secret\n      name: linkerd-identity-issuer\n      valuesKey: ca.crt\n      targetPath: identityTrustAnchorsPEM\n";
+        let mut files = vec!["namespace.yaml".to_string(), "certificates.yaml".into()];
+        files.extend(cx.chart_source(&l, &crds));
+        cx.put(
+            &format!("{l}/release.yaml"),
+            format!(
+                "{}---\n{}",
+                flux::helm_release(&crds),
+                flux::helm_release(&cp)
+            ),
         );
-        cx.put(&format!("{l}/release.yaml"), format!("{crds}---\n{cp}"));
+        files.push("release.yaml".into());
+        // Meshed pods of every namespace reach identity (8080), destination (8086) and policy
+        // (8090); the API server calls the proxy injector and validators (8443, 9443).
+        if let Some(np) = cx.policies(&NetNeeds {
+            ns: "linkerd",
+            scrape_ports: vec![4191, 9990, 9995, 9996, 9997],
+            webhook_ports: vec![8443, 9443],
+            cluster_clients: vec![4143, 8080, 8086, 8090],
+            ..Default::default()
+        }) {
+            cx.put(&format!("{l}/network-policies.yaml"), np);
+            files.push("network-policies.yaml".into());
+        }
         cx.put(
             &format!("{l}/kustomization.yaml"),
-            kustomization(
-                &[
-                    "namespace.yaml".into(),
-                    "certificates.yaml".into(),
-                    "repository.yaml".into(),
-                    "release.yaml".into(),
-                ],
-                "",
-            ),
+            kustomization(&files, ""),
         );
         res.push("linkerd".into());
     }
@@ -821,13 +757,29 @@ fn configs_env(cx: &mut Ctx, env: &str) {
     );
 }
 
-fn kyverno_policies(mode: KyvernoMode) -> String {
+/// Kyverno ClusterPolicies; platform namespaces (their charts set what they can) are excluded.
+fn kyverno_policies(mode: KyvernoMode, engine: Engine) -> String {
     let action = if mode == KyvernoMode::Enforce {
         "Enforce"
     } else {
         "Audit"
     };
-    let exclude = "    exclude:\n      any:\n        - resources:\n            namespaces:\n              - kube-system\n              - flux-system\n              - kyverno\n              - longhorn-system\n              - linkerd\n              - cert-manager\n              - monitoring\n";
+    let gitops: &[&str] = match engine {
+        Engine::Flux => &["flux-system"],
+        Engine::Argocd => &["argocd", "sops-secrets-operator"],
+    };
+    let mut exclude = String::from(
+        "    exclude:\n      any:\n        - resources:\n            namespaces:\n              - kube-system\n",
+    );
+    for ns in gitops.iter().chain(&[
+        "kyverno",
+        "longhorn-system",
+        "linkerd",
+        "cert-manager",
+        "monitoring",
+    ]) {
+        let _ = writeln!(exclude, "              - {ns}");
+    }
     let rule = |name: &str, msg: &str, pattern: &str| {
         format!(
             "  - name: {name}\n    match:\n      any:\n        - resources:\n            kinds:\n              - Pod\n{exclude}    validate:\n      failureAction: {action}\n      message: {}\n      pattern:\n{}",
@@ -894,10 +846,8 @@ fn apps_base(cx: &mut Ctx) {
     } else {
         vec![("pod-security.kubernetes.io/enforce", "restricted")]
     };
-    cx.put(
-        &format!("{base}/namespace.yaml"),
-        namespace(n, &labels, &ann),
-    );
+    let ns = cx.namespace(n, &labels, &ann);
+    cx.put(&format!("{base}/namespace.yaml"), ns);
     let port = a.port;
     cx.put(
         &format!("{base}/deployment.yaml"),
@@ -913,13 +863,6 @@ fn apps_base(cx: &mut Ctx) {
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: {n}\n  namespace: {n}\n  labels:\n    app.kubernetes.io/name: {n}\nspec:\n  selector:\n    app.kubernetes.io/name: {n}\n  ports:\n    - name: http\n      port: 80\n      targetPort: http\n      protocol: TCP\n"
         ),
     );
-    let env0 = cfg
-        .cluster
-        .environments
-        .first()
-        .cloned()
-        .unwrap_or_default();
-    let _ = env0;
     let (tls_ann, tls) = match cx.issuer() {
         Some(i) => (
             format!("  annotations:\n    cert-manager.io/cluster-issuer: {i}\n"),
@@ -962,8 +905,7 @@ fn apps_base(cx: &mut Ctx) {
             ingress_ports: ports,
             scrape_ports: scrape,
             meshed,
-            scrape_all: false,
-            internet: false,
+            ..Default::default()
         });
         cx.put(&format!("{base}/network-policies.yaml"), np);
         files.push("network-policies.yaml".into());
@@ -1006,34 +948,74 @@ fn apps_env(cx: &mut Ctx, env: &str) {
     );
 }
 
-fn monitoring_base(cx: &mut Ctx) {
+/// The kube-prometheus-stack chart of one environment (values depend on its Grafana host).
+fn monitoring_chart<'a>(cx: &Ctx, env: &str) -> Chart<'a> {
     let cfg = cx.cfg;
-    if !cfg.components.monitoring.enabled {
+    let m = &cfg.components.monitoring;
+    let host = cx.host("grafana", env);
+    let storage = if m.persistent {
+        let class = match cfg.components.storage.kind {
+            StorageKind::LocalPath => "local-path",
+            StorageKind::Longhorn => "longhorn",
+        };
+        format!("    storageSpec:\n      volumeClaimTemplate:\n        spec:\n          storageClassName: {class}\n          accessModes:\n            - ReadWriteOnce\n          resources:\n            requests:\n              storage: {}\n", m.size)
+    } else {
+        String::new()
+    };
+    let tls = match cx.issuer() {
+        Some(i) => format!("    annotations:\n      cert-manager.io/cluster-issuer: {i}\n    tls:\n      - hosts:\n          - {host}\n        secretName: grafana-tls\n"),
+        None => String::new(),
+    };
+    let class = match cfg.ingress.controller {
+        IngressController::Traefik => "traefik",
+        IngressController::IngressNginx => "nginx",
+    };
+    let r2 = indent(RESOURCES_SMALL, 2);
+    let values = format!(
+        "prometheus:\n  prometheusSpec:\n    retention: {}\n    serviceMonitorSelectorNilUsesHelmValues: false\n    podMonitorSelectorNilUsesHelmValues: false\n{}{storage}alertmanager:\n  alertmanagerSpec:\n{}prometheusOperator:\n{r2}kube-state-metrics:\n{r2}prometheus-node-exporter:\n{r2}grafana:\n  admin:\n    existingSecret: grafana-admin\n    userKey: admin-user\n    passwordKey: admin-password\n{r2}  ingress:\n    enabled: true\n    ingressClassName: {class}\n{tls}    hosts:\n      - {host}\n",
+        q(&m.retention),
+        indent(&resources("100m", "512Mi", "\"1\"", "2Gi"), 4),
+        indent(RESOURCES_SMALL, 4),
+    );
+    Chart::new(
+        "kube-prometheus-stack",
+        "monitoring",
+        versions::KUBE_PROMETHEUS_STACK,
+        "prometheus-community",
+        "https://prometheus-community.github.io/helm-charts",
+    )
+    .values(values)
+}
+
+fn monitoring_base(cx: &mut Ctx) {
+    if !cx.cfg.components.monitoring.enabled {
         return;
     }
     let base = "monitoring/controllers/base/kube-prometheus-stack";
-    cx.put(
-        &format!("{base}/namespace.yaml"),
-        namespace("monitoring", &[], &[]),
-    );
-    cx.put(
-        &format!("{base}/repository.yaml"),
-        helm_repo(
-            "prometheus-community",
-            "monitoring",
-            "https://prometheus-community.github.io/helm-charts",
-        ),
-    );
-    let mut files = vec!["namespace.yaml".to_string(), "repository.yaml".into()];
-    if cfg.components.default_deny {
-        let np = cx.network_policies(&NetNeeds {
-            ns: "monitoring",
-            ingress_ports: vec![3000],
-            scrape_ports: vec![],
-            meshed: false,
-            scrape_all: true,
-            internet: false,
-        });
+    let mut files = Vec::new();
+    let ns = cx.namespace("monitoring", &[], &[]);
+    cx.put(&format!("{base}/namespace.yaml"), ns);
+    files.push("namespace.yaml".to_string());
+    // The chart repository is shared by the environments (the release's values are not).
+    let env0 = cx
+        .cfg
+        .cluster
+        .environments
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let chart = monitoring_chart(cx, &env0);
+    files.extend(cx.chart_source(base, &chart));
+    // Grafana behind the ingress controller; Prometheus scrapes every namespace and the nodes;
+    // the API server calls the prometheus-operator's admission webhook (10250).
+    if let Some(np) = cx.policies(&NetNeeds {
+        ns: "monitoring",
+        ingress_ports: vec![3000],
+        scrape_all: true,
+        webhook_ports: vec![10250],
+        webhook_selector: Some(("app", "kube-prometheus-stack-operator")),
+        ..Default::default()
+    }) {
         cx.put(&format!("{base}/network-policies.yaml"), np);
         files.push("network-policies.yaml".into());
     }
@@ -1048,75 +1030,140 @@ fn monitoring_base(cx: &mut Ctx) {
 }
 
 fn monitoring_env(cx: &mut Ctx, env: &str) {
-    let cfg = cx.cfg;
-    let m = &cfg.components.monitoring;
-    if !m.enabled {
+    if !cx.cfg.components.monitoring.enabled {
         return;
     }
     let dir = format!("monitoring/controllers/{env}");
-    let host = cx.host("grafana", env);
-    let storage = if m.persistent {
-        let class = match cfg.components.storage.kind {
-            StorageKind::LocalPath => "local-path",
-            StorageKind::Longhorn => "longhorn",
-        };
-        format!("    storageSpec:\n      volumeClaimTemplate:\n        spec:\n          storageClassName: {class}\n          accessModes:\n            - ReadWriteOnce\n          resources:\n            requests:\n              storage: {}\n", m.size)
-    } else {
-        String::new()
-    };
-    let tls = match cx.issuer() {
-        Some(i) => format!("  annotations:\n      cert-manager.io/cluster-issuer: {i}\n    tls:\n      - hosts:\n          - {host}\n        secretName: grafana-tls\n").replacen("  annotations", "    annotations", 1),
-        None => String::new(),
-    };
-    let class = match cfg.ingress.controller {
-        IngressController::Traefik => "traefik",
-        IngressController::IngressNginx => "nginx",
-    };
-    let values = format!(
-        "prometheus:\n  prometheusSpec:\n    retention: {}\n    serviceMonitorSelectorNilUsesHelmValues: false\n    podMonitorSelectorNilUsesHelmValues: false\n{}{storage}alertmanager:\n  alertmanagerSpec:\n{}prometheusOperator:\n{}kube-state-metrics:\n{}prometheus-node-exporter:\n{}grafana:\n  admin:\n    existingSecret: grafana-admin\n    userKey: admin-user\n    passwordKey: admin-password\n{}  ingress:\n    enabled: true\n    ingressClassName: {class}\n{tls}    hosts:\n      - {host}\n",
-        q(&m.retention),
-        indent(RESOURCES_SMALL, 4).replace("cpu: 10m", "cpu: 100m").replace("memory: 64Mi", "memory: 512Mi").replace("memory: 256Mi", "memory: 2Gi").replace("cpu: 500m", "cpu: \"1\""),
-        indent(RESOURCES_SMALL, 4),
-        indent(RESOURCES_SMALL, 2),
-        indent(RESOURCES_SMALL, 2),
-        indent(RESOURCES_SMALL, 2),
-        indent(RESOURCES_SMALL, 2),
-    );
-    cx.put(
-        &format!("{dir}/release.yaml"),
-        helm_release(
-            "kube-prometheus-stack",
-            "monitoring",
-            "kube-prometheus-stack",
-            versions::KUBE_PROMETHEUS_STACK,
-            "prometheus-community",
-            &[],
-            "",
-            &indent(&values, 4),
-        ),
-    );
-    cx.out.secrets.push(SecretSpec {
-        path: format!("{dir}/grafana-admin.sops.yaml"),
-        name: "grafana-admin".into(),
-        namespace: "monitoring".into(),
-        entries: vec![
+    let chart = monitoring_chart(cx, env);
+    let install = cx.chart_install(&dir, &chart);
+    let secret = cx.secret(
+        &dir,
+        "grafana-admin",
+        "monitoring",
+        vec![
             ("admin-user".into(), SecretValue::Literal("admin".into())),
             ("admin-password".into(), SecretValue::Random),
         ],
-    });
+    );
     cx.put(
         &format!("{dir}/kustomization.yaml"),
-        kustomization(
-            &[
-                "../base".into(),
-                "release.yaml".into(),
-                "grafana-admin.sops.yaml".into(),
-            ],
-            "",
-        ),
+        kustomization(&["../base".into(), install, secret], ""),
     );
 }
 
+fn renovate(engine: Engine) -> String {
+    // Flux: HelmRelease versions and images; Argo CD: Application targetRevisions (Helm sources)
+    // and images; both: the argo-cd chart's values file needs no manager (it pins nothing).
+    let manager = match engine {
+        Engine::Flux => "flux",
+        Engine::Argocd => "argocd",
+    };
+    format!(
+        r#"{{
+  "$schema": "https://docs.renovatebot.com/renovate-schema.json",
+  "extends": ["config:recommended"],
+  "{manager}": {{
+    "managerFilePatterns": ["/(^|/)(clusters|infrastructure|apps|monitoring)/.+\\.ya?ml$/"]
+  }},
+  "kubernetes": {{
+    "managerFilePatterns": ["/(^|/)(infrastructure|apps|monitoring)/.+\\.ya?ml$/"]
+  }},
+  "ignorePaths": ["**/*.sops.yaml"],
+  "packageRules": [
+    {{
+      "matchUpdateTypes": ["major"],
+      "dependencyDashboardApproval": true
+    }}
+  ]
+}}
+"#
+    )
+}
+
+fn readme(cx: &Ctx) -> String {
+    let cfg = cx.cfg;
+    let c = &cfg.cluster;
+    let argo = cx.argo();
+    let entry = if argo {
+        "Argo CD entry points: `argocd/` (Argo CD's own Application and the\n  `values.yaml` of its chart), `projects.yaml`, and `root.yaml`, an app-of-apps that syncs\n  `infra-controllers` → `infra-configs` → `apps` and `monitoring` (sync waves 1, 2, 3; a wave\n  starts when the previous one is Healthy)."
+    } else {
+        "Flux entry points: `flux-system` (GitRepository), then\n  `infra-controllers` → `infra-configs` → `apps` and `monitoring` (ordered by `dependsOn`, gated by health checks)."
+    };
+    let charts = if argo {
+        "Applications installing Helm charts pinned to exact versions."
+    } else {
+        "Helm releases pinned to exact chart versions."
+    };
+    let secrets = if argo {
+        "SopsSecrets, encrypted for the age recipient in `.sops.yaml`; the\n  sops-secrets-operator decrypts them in the cluster into Secrets of the same name."
+    } else {
+        "Secrets, encrypted for the age recipient in `.sops.yaml`."
+    };
+    let mut s = format!(
+        "# {name}\n\nGenerated by `krust init` from `cluster.toml`. Re-run `krust init` after editing the config:\nit shows what would change, updates only generated files and keeps files you edited\n(unless `--force`). `.krust-init.json` records the hash of every generated file.\n\n## Layout\n\n- `clusters/<env>/` — {entry}\n- `infrastructure/controllers/` — {charts}\n- `infrastructure/configs/` — issuers, policies, mesh.\n- `apps/`, `monitoring/` — workloads; `base/` plus one overlay per environment.\n- `k3s/<env>/<node>/` — k3s `config.yaml` and `registries.yaml` per node.\n- `*.sops.yaml` — {secrets}\n\n## Bootstrap\n",
+        name = c.name
+    );
+    for env in &c.environments {
+        let _ = write!(s, "\n### {env}\n\n1. On the first server, create the join token (it never goes into Git):\n\n   ```sh\n   sudo install -d -m 700 /etc/rancher/k3s\n   openssl rand -hex 32 | sudo tee /etc/rancher/k3s/token >/dev/null\n   ```\n\n   Copy the same file to every other node of `{env}`.\n2. On every node, copy `k3s/{env}/<node>/config.yaml` and `registries.yaml` to `/etc/rancher/k3s/`, then install:\n\n");
+        for n in cfg.nodes_of(env) {
+            let role = match n.role {
+                Role::Server => "server",
+                Role::Agent => "agent",
+            };
+            let _ = writeln!(s, "   ```sh\n   # {}\n   curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION={} sh -s - {role}\n   ```\n", n.name, c.k3s_version);
+        }
+        if argo {
+            argo::bootstrap(cx, env, &mut s);
+        } else {
+            flux::bootstrap(cx, env, &mut s);
+        }
+    }
+    if argo {
+        let _ = write!(
+            s,
+            "\n## Verify locally\n\n```sh\nkrust build clusters/<env>     # every kustomization directory builds\nkrust argo get --path clusters/<env> --repo-url {url}     # every Application, its wave and source\nkrust argo build --path clusters/<env> --repo-url {url}   # the objects of every Application (Helm sources are listed)\nkrust check .                  # schema, secrets, images, network rules\n```\n\n(`--repo-url` can be left out once the repository's `origin` remote is that URL.)\n",
+            url = cfg.git.url
+        );
+        s.push_str("\n## Limits\n\n- Linkerd is not generated for Argo CD: its trust anchor comes from a Secret cert-manager\n  issues in the cluster, and Argo CD has no Helm `valuesFrom` to hand it to the chart.\n- The repo-server may reach TCP 443 (and 22 for ssh:// URLs) outside the cluster networks;\n  a Git server inside the LAN or the cluster needs an extra NetworkPolicy in `argocd`.\n- Dex and notifications are off; enable them in `clusters/<env>/argocd/values.yaml`.\n\n## Pinned versions\n\n");
+        let _ = writeln!(
+            s,
+            "- argo-cd chart {} (Argo CD {})",
+            versions::ARGO_CD,
+            versions::ARGO_CD_APP
+        );
+        let _ = writeln!(
+            s,
+            "- sops-secrets-operator chart {}",
+            versions::SOPS_SECRETS_OPERATOR
+        );
+    } else {
+        s.push_str("\n## Verify locally\n\n```sh\nkrust build clusters/<env>          # every kustomization directory builds\nkrust flux build clusters/<env>     # the whole Flux graph renders\n```\n\n## Pinned versions\n\n");
+    }
+    let _ = writeln!(s, "- cert-manager {}", versions::CERT_MANAGER);
+    let _ = writeln!(
+        s,
+        "- kube-prometheus-stack {}",
+        versions::KUBE_PROMETHEUS_STACK
+    );
+    let _ = writeln!(s, "- kyverno {}", versions::KYVERNO);
+    let _ = writeln!(s, "- longhorn {}", versions::LONGHORN);
+    let _ = writeln!(s, "- ingress-nginx {}", versions::INGRESS_NGINX);
+    if !argo {
+        let _ = writeln!(
+            s,
+            "- linkerd-crds {} / linkerd-control-plane {} (stable-2.14.10)",
+            versions::LINKERD_CRDS,
+            versions::LINKERD_CONTROL_PLANE
+        );
+    }
+    let _ = writeln!(s, "- tailscale {}", versions::TAILSCALE_IMAGE);
+    let _ = writeln!(
+        s,
+        "- k3s {} (Traefik bundled, configured by HelmChartConfig)",
+        c.k3s_version
+    );
+    s
+}
 fn nodes(cx: &mut Ctx, env: &str) {
     let cfg = cx.cfg;
     let c = &cfg.cluster;
@@ -1145,8 +1192,21 @@ fn nodes(cx: &mut Ctx, env: &str) {
                 s.push_str("write-kubeconfig-mode: \"0600\"\nsecrets-encryption: true\ntls-san:\n");
                 let _ = writeln!(s, "  - {}", n.address);
                 let _ = writeln!(s, "  - {}", q(&format!("{}.{}", n.name, c.domain)));
+                // k3s add-ons a generated component replaces: Traefik (ingress-nginx) and the
+                // local-path provisioner, whose StorageClass would be a second default next to
+                // Longhorn's.
+                let mut disable = Vec::new();
                 if cfg.ingress.controller == IngressController::IngressNginx {
-                    s.push_str("disable:\n  - traefik\n");
+                    disable.push("traefik");
+                }
+                if cfg.components.storage.kind == StorageKind::Longhorn {
+                    disable.push("local-storage");
+                }
+                if !disable.is_empty() {
+                    s.push_str("disable:\n");
+                    for d in disable {
+                        let _ = writeln!(s, "  - {d}");
+                    }
                 }
                 s.push_str("kube-apiserver-arg:\n  - \"anonymous-auth=false\"\n");
             }
@@ -1163,73 +1223,4 @@ fn nodes(cx: &mut Ctx, env: &str) {
         };
         cx.put(&format!("k3s/{env}/{}/registries.yaml", n.name), reg);
     }
-}
-
-fn renovate() -> String {
-    String::from(
-        r#"{
-  "$schema": "https://docs.renovatebot.com/renovate-schema.json",
-  "extends": ["config:recommended"],
-  "flux": {
-    "managerFilePatterns": ["/(^|/)(clusters|infrastructure|apps|monitoring)/.+\\.ya?ml$/"]
-  },
-  "kubernetes": {
-    "managerFilePatterns": ["/(^|/)(infrastructure|apps|monitoring)/.+\\.ya?ml$/"]
-  },
-  "ignorePaths": ["**/*.sops.yaml"],
-  "packageRules": [
-    {
-      "matchUpdateTypes": ["major"],
-      "dependencyDashboardApproval": true
-    }
-  ]
-}
-"#,
-    )
-}
-
-fn readme(cx: &Ctx) -> String {
-    let cfg = cx.cfg;
-    let c = &cfg.cluster;
-    let mut s = format!(
-        "# {name}\n\nGenerated by `krust init` from `cluster.toml`. Re-run `krust init` after editing the config:\nit shows what would change, updates only generated files and keeps files you edited\n(unless `--force`). `.krust-init.json` records the hash of every generated file.\n\n## Layout\n\n- `clusters/<env>/` — Flux entry points: `flux-system` (GitRepository), then\n  `infra-controllers` → `infra-configs` → `apps` and `monitoring` (ordered by `dependsOn`, gated by health checks).\n- `infrastructure/controllers/` — Helm releases pinned to exact chart versions.\n- `infrastructure/configs/` — issuers, policies, mesh.\n- `apps/`, `monitoring/` — workloads; `base/` plus one overlay per environment.\n- `k3s/<env>/<node>/` — k3s `config.yaml` and `registries.yaml` per node.\n- `*.sops.yaml` — Secrets, encrypted for the age recipient in `.sops.yaml`.\n\n## Bootstrap\n",
-        name = c.name
-    );
-    for env in &c.environments {
-        let _ = write!(s, "\n### {env}\n\n1. On the first server, create the join token (it never goes into Git):\n\n   ```sh\n   sudo install -d -m 700 /etc/rancher/k3s\n   openssl rand -hex 32 | sudo tee /etc/rancher/k3s/token >/dev/null\n   ```\n\n   Copy the same file to every other node of `{env}`.\n2. On every node, copy `k3s/{env}/<node>/config.yaml` and `registries.yaml` to `/etc/rancher/k3s/`, then install:\n\n");
-        for n in cfg.nodes_of(env) {
-            let role = match n.role {
-                Role::Server => "server",
-                Role::Agent => "agent",
-            };
-            let _ = writeln!(s, "   ```sh\n   # {}\n   curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION={} sh -s - {role}\n   ```\n", n.name, c.k3s_version);
-        }
-        let _ = write!(
-            s,
-            "3. Install Flux and give it the age key and Git credentials:\n\n   ```sh\n   flux check --pre\n   flux install\n   kubectl -n flux-system create secret generic sops-age --from-file=age.agekey=\"$HOME/.config/sops/age/{name}.agekey\"\n   flux create secret git flux-system --url={url} --private-key-file=\"$HOME/.ssh/id_ed25519\"\n   kubectl apply -k clusters/{env}/flux-system\n   ```\n\n4. Watch: `flux get kustomizations --watch`.\n",
-            name = c.name,
-            url = cfg.git.url
-        );
-    }
-    s.push_str("\n## Verify locally\n\n```sh\nkrust build clusters/<env>          # every kustomization directory builds\nkrust flux build clusters/<env>     # the whole Flux graph renders\n```\n\n## Pinned versions\n\n");
-    let _ = writeln!(s, "- cert-manager {}", versions::CERT_MANAGER);
-    let _ = writeln!(
-        s,
-        "- kube-prometheus-stack {}",
-        versions::KUBE_PROMETHEUS_STACK
-    );
-    let _ = writeln!(s, "- kyverno {}", versions::KYVERNO);
-    let _ = writeln!(s, "- longhorn {}", versions::LONGHORN);
-    let _ = writeln!(
-        s,
-        "- linkerd-crds {} / linkerd-control-plane {} (stable-2.14.10)",
-        versions::LINKERD_CRDS,
-        versions::LINKERD_CONTROL_PLANE
-    );
-    let _ = writeln!(
-        s,
-        "- k3s {} (Traefik bundled, configured by HelmChartConfig)",
-        c.k3s_version
-    );
-    s
 }

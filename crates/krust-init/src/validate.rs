@@ -171,13 +171,6 @@ pub fn validate(cfg: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    if c.engine == Engine::Argocd {
-        return Err(err(
-            "cluster.engine",
-            "`argocd` is not generated yet",
-            "use `engine = \"flux\"`",
-        ));
-    }
     let pod = parse_cidr("cluster.pod_cidr", &c.pod_cidr)?;
     let svc = parse_cidr("cluster.service_cidr", &c.service_cidr)?;
     let node = parse_cidr("cluster.node_cidr", &c.node_cidr)?;
@@ -215,7 +208,7 @@ pub fn validate(cfg: &Config) -> Result<(), ConfigError> {
         return Err(err(
             "git.url",
             format!("`{}` is neither an ssh:// nor an https:// URL", g.url),
-            "Flux needs `ssh://git@host/owner/repo.git` or `https://host/owner/repo.git` (not the scp-like `git@host:owner/repo`)",
+            "write `ssh://git@host/owner/repo.git` or `https://host/owner/repo.git` (not the scp-like `git@host:owner/repo`)",
         ));
     }
     if g.branch.is_empty() || g.branch.contains(' ') || g.branch.contains("..") {
@@ -351,6 +344,13 @@ pub fn validate(cfg: &Config) -> Result<(), ConfigError> {
 
     // Components.
     let comp = &cfg.components;
+    if comp.linkerd && c.engine == Engine::Argocd {
+        return Err(err(
+            "components.linkerd",
+            "the Argo CD layout cannot install Linkerd: its trust anchor is a Secret cert-manager issues in the cluster, and an Argo CD Application has no Helm `valuesFrom` to pass it to the chart",
+            "set linkerd = false, or engine = \"flux\" for a meshed cluster",
+        ));
+    }
     if comp.linkerd && !comp.cert_manager {
         return Err(err(
             "components.linkerd",
@@ -494,6 +494,9 @@ pub const RESERVED_NS: &[&str] = &[
     "kube-system",
     "kube-public",
     "flux-system",
+    "argocd",
+    "sops-secrets-operator",
+    "ingress-nginx",
     "cert-manager",
     "linkerd",
     "kyverno",
@@ -812,6 +815,50 @@ host = "web.lab.example.com"
             "[[nodes]]\nname = \"n2\"\naddress = \"192.168.1.11\"\nrole = \"server\"\n",
             "cluster.embedded_etcd",
             "SQLite datastore supports one",
+        );
+    }
+
+    #[test]
+    fn argocd_with_linkerd() {
+        // Without Linkerd the same Argo CD config is valid.
+        crate::load(&BASE.replacen("name = \"lab\"", "name = \"lab\"\nengine = \"argocd\"", 1))
+            .unwrap();
+        let text = BASE.replacen("name = \"lab\"", "name = \"lab\"\nengine = \"argocd\"", 1)
+            + "[components]\nlinkerd = true\n";
+        let e = crate::load(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("components.linkerd") && e.contains("valuesFrom") && e.contains("fix"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn engine_typo() {
+        check(
+            "name = \"lab\"",
+            "name = \"lab\"\nengine = \"argo\"",
+            "engine",
+            "unknown variant `argo`",
+        );
+    }
+
+    #[test]
+    fn app_named_after_argocd_namespace() {
+        check(
+            "name = \"web\"",
+            "name = \"argocd\"",
+            "app.name",
+            "namespace of a platform component",
+        );
+    }
+
+    #[test]
+    fn app_named_after_sops_operator_namespace() {
+        check(
+            "name = \"web\"",
+            "name = \"sops-secrets-operator\"",
+            "app.name",
+            "namespace of a platform component",
         );
     }
 

@@ -16,6 +16,18 @@ fn examples() -> Vec<PathBuf> {
     v
 }
 
+/// One example config by file name.
+fn example(name: &str) -> PathBuf {
+    examples()
+        .into_iter()
+        .find(|p| p.ends_with(name))
+        .unwrap_or_else(|| panic!("examples/{name} is missing"))
+}
+
+fn is_argo(cfg: &krust_init::Config) -> bool {
+    cfg.cluster.engine == krust_init::config::Engine::Argocd
+}
+
 fn env(var: &str) -> Option<String> {
     Some(format!("test-value-of-{var}"))
 }
@@ -137,7 +149,7 @@ fn same_config_same_bytes() {
     }
     // Two runs into two directories: identical trees apart from the encrypted secrets
     // (random data keys and nonces) and their hashes in the manifest.
-    let text = std::fs::read_to_string(&examples()[0]).unwrap();
+    let text = std::fs::read_to_string(example("single-node-flux.toml")).unwrap();
     let keys = tempfile::tempdir().unwrap();
     let (o1, o2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     generate(&text, o1.path(), keys.path(), false);
@@ -153,7 +165,7 @@ fn same_config_same_bytes() {
 
 #[test]
 fn rerun_keeps_user_edits() {
-    let text = std::fs::read_to_string(&examples()[0]).unwrap();
+    let text = std::fs::read_to_string(example("single-node-flux.toml")).unwrap();
     let keys = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     generate(&text, out.path(), keys.path(), false);
@@ -185,7 +197,7 @@ fn rerun_keeps_user_edits() {
 
 #[test]
 fn secrets_decrypt_with_the_generated_key() {
-    let text = std::fs::read_to_string(&examples()[0]).unwrap();
+    let text = std::fs::read_to_string(example("single-node-flux.toml")).unwrap();
     let keys = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     generate(&text, out.path(), keys.path(), false);
@@ -209,6 +221,9 @@ fn flux_renders_every_environment() {
     for ex in examples() {
         let text = std::fs::read_to_string(&ex).unwrap();
         let cfg = krust_init::load(&text).unwrap();
+        if is_argo(&cfg) {
+            continue;
+        }
         let out = tempfile::tempdir().unwrap();
         generate(&text, out.path(), keys.path(), false);
         let key = std::fs::read_to_string(keys.path().join("key.agekey")).unwrap();
@@ -263,13 +278,7 @@ fn flux_renders_every_environment() {
 
 #[test]
 fn missing_secret_variable_writes_nothing() {
-    let text = std::fs::read_to_string(
-        examples()
-            .into_iter()
-            .find(|p| p.ends_with("zero-trust.toml"))
-            .unwrap(),
-    )
-    .unwrap();
+    let text = std::fs::read_to_string(example("zero-trust.toml")).unwrap();
     let cfg = krust_init::load(&text).unwrap();
     let keys = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -337,7 +346,34 @@ fn generated_objects_follow_the_rules() {
                             );
                         }
                     }
-                    "Secret" => panic!("{path}: plaintext Secret rendered"),
+                    "Application" => {
+                        // Every Helm source is pinned to an exact chart version.
+                        let app = &doc;
+                        let mut sources: Vec<&krust_yaml::Value> =
+                            app.get_path(&["spec", "source"]).into_iter().collect();
+                        if let Some(list) = app
+                            .get_path(&["spec", "sources"])
+                            .and_then(krust_yaml::Value::as_seq)
+                        {
+                            sources.extend(list.iter());
+                        }
+                        assert!(!sources.is_empty(), "{path}: Application without a source");
+                        for src in sources {
+                            if src.str_at(&["chart"]).is_none() {
+                                continue;
+                            }
+                            let v = src.str_at(&["targetRevision"]).unwrap_or("");
+                            let v = v.trim_start_matches('v');
+                            assert!(
+                                v.split('.').count() == 3
+                                    && v.split('.')
+                                        .all(|p| !p.is_empty()
+                                            && p.chars().all(|c| c.is_ascii_digit())),
+                                "{path}: chart version {v:?} is not exact"
+                            );
+                        }
+                    }
+                    "Secret" | "SopsSecret" => panic!("{path}: plaintext {kind} rendered"),
                     _ => {}
                 }
             }
@@ -364,5 +400,163 @@ fn krust_check_reports_zero_findings() {
             findings.len()
         );
         assert!(findings.is_empty(), "{}: {findings:#?}", ex.display());
+    }
+}
+
+/// Every environment of the Argo CD examples renders with krust's Argo CD renderer: the root
+/// Application covers `clusters/<env>`, every layer Application renders objects, every chart is
+/// an Application with a Helm source, and no Application fails.
+#[test]
+fn argo_renders_every_environment() {
+    let keys = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for ex in examples() {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        let cfg = krust_init::load(&text).unwrap();
+        if !is_argo(&cfg) {
+            continue;
+        }
+        seen += 1;
+        let out = tempfile::tempdir().unwrap();
+        generate(&text, out.path(), keys.path(), false);
+        for env in &cfg.cluster.environments {
+            let opts = krust_flux::argo::ArgoOptions {
+                root: out.path().to_path_buf(),
+                entry: out.path().join("clusters").join(env),
+                repo_urls: vec![cfg.git.url.clone()],
+                sources: vec![],
+            };
+            let r = krust_flux::argo::render_argo(&opts, &krust_flux::KustomizeEngine::new());
+            let errors: Vec<String> = r.errors.iter().map(ToString::to_string).collect();
+            assert!(errors.is_empty(), "{} {env}: {errors:#?}", ex.display());
+            let names: Vec<String> = r.apps.iter().map(|a| a.name.name.clone()).collect();
+            for want in [
+                "root",
+                "argocd",
+                "infra-controllers",
+                "infra-configs",
+                "apps",
+                "monitoring",
+            ] {
+                assert!(
+                    names.iter().any(|n| n == want),
+                    "{env}: no Application {want}: {names:?}"
+                );
+            }
+            for want in [
+                "sops-secrets-operator",
+                "cert-manager",
+                "kyverno",
+                "longhorn",
+                "ingress-nginx",
+                "kube-prometheus-stack",
+            ] {
+                let app = r
+                    .apps
+                    .iter()
+                    .find(|a| a.name.name == want)
+                    .unwrap_or_else(|| panic!("{env}: no Application {want}: {names:?}"));
+                assert!(
+                    app.sources.iter().any(|s| s.chart.is_some()),
+                    "{env}: {want} has no Helm source"
+                );
+            }
+            for layer in [
+                "root",
+                "infra-controllers",
+                "infra-configs",
+                "apps",
+                "monitoring",
+            ] {
+                let app = r.apps.iter().find(|a| a.name.name == layer).unwrap();
+                assert!(app.object_count > 0, "{env}: {layer} rendered nothing");
+                assert!(
+                    app.sources.iter().all(|s| s.local_dir.is_some()),
+                    "{env}: {layer} does not read this repository"
+                );
+            }
+            // The root Application syncs the entry directory itself (app-of-apps).
+            assert!(r.objects.iter().all(|o| o.application.is_some()));
+            let waves: Vec<(String, i64)> = r
+                .apps
+                .iter()
+                .map(|a| (a.name.name.clone(), a.sync_wave))
+                .collect();
+            let wave = |n: &str| waves.iter().find(|(a, _)| a == n).map(|w| w.1);
+            assert!(wave("infra-controllers") < wave("infra-configs"));
+            assert!(wave("infra-configs") < wave("apps"));
+            assert!(wave("infra-configs") < wave("monitoring"));
+            let sops = r
+                .objects
+                .iter()
+                .filter(|o| o.value.str_at(&["kind"]) == Some("SopsSecret"))
+                .count();
+            assert_eq!(
+                sops, 3,
+                "{env}: cloudflare, tailscale and grafana SopsSecrets"
+            );
+            println!(
+                "{} [{env}]: krust argo: {} Applications ({} with Helm sources), {} objects, {} SopsSecrets, 0 errors",
+                ex.file_name().unwrap().to_string_lossy(),
+                r.apps.len(),
+                r.apps.iter().filter(|a| a.sources.iter().any(|s| s.chart.is_some())).count(),
+                r.objects.len(),
+                sops
+            );
+        }
+    }
+    assert!(seen > 0, "no Argo CD example under examples/");
+}
+
+/// The Argo CD SopsSecrets decrypt with the generated key into the operator's format, and a
+/// re-run leaves the repository alone.
+#[test]
+fn argo_sops_secrets_decrypt() {
+    let text = std::fs::read_to_string(example("argocd-staging-production.toml")).unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    generate(&text, out.path(), keys.path(), false);
+    // A second run changes nothing and keeps the encrypted secrets.
+    let p = generate(&text, out.path(), keys.path(), false);
+    let changes: Vec<_> = p
+        .changes()
+        .filter(|(_, a)| **a != krust_init::Action::KeepSecret)
+        .collect();
+    assert!(changes.is_empty(), "{changes:?}");
+    let key = std::fs::read_to_string(keys.path().join("key.agekey")).unwrap();
+    let mut ks = krust_sops::KeySources::new();
+    ks.add_age_identities(&key, "test").unwrap();
+    for (path, entry) in [
+        (
+            "monitoring/controllers/staging/grafana-admin.sops.yaml",
+            "admin-password",
+        ),
+        (
+            "infrastructure/controllers/production/cloudflare-api-token.sops.yaml",
+            "api-token",
+        ),
+        (
+            "infrastructure/controllers/staging/tailscale-auth.sops.yaml",
+            "TS_AUTHKEY",
+        ),
+    ] {
+        let enc = std::fs::read(out.path().join(path)).unwrap();
+        let enc_text = String::from_utf8_lossy(&enc);
+        assert!(enc_text.contains("kind: SopsSecret"), "{path}");
+        assert!(!enc_text.contains("test-value-of-"), "{path}: plaintext");
+        let dec = krust_sops::decrypt(&enc, krust_sops::Format::Yaml, &ks).unwrap();
+        assert!(dec.mac_ok, "{path}: MAC");
+        let doc = krust_yaml::parse_one(&String::from_utf8(dec.plaintext).unwrap()).unwrap();
+        let tmpl = doc
+            .get_path(&["spec", "secretTemplates"])
+            .and_then(krust_yaml::Value::as_seq)
+            .and_then(|s| s.first())
+            .unwrap_or_else(|| panic!("{path}: no secretTemplates"));
+        assert_eq!(tmpl.str_at(&["name"]), doc.str_at(&["metadata", "name"]));
+        let v = tmpl.str_at(&["stringData", entry]).unwrap_or("");
+        assert!(
+            !v.is_empty() && !v.starts_with("ENC["),
+            "{path}: {entry} = {v:?}"
+        );
     }
 }
