@@ -239,7 +239,7 @@ fn get_json(out: &RenderedArgo) -> Value {
         .apps
         .iter()
         .map(|a| {
-            let mut m = Mapping::new();
+            let mut m = Mapping::default();
             m.insert("name".into(), s(&a.name.to_string()));
             m.insert("project".into(), s(&a.project));
             m.insert("syncWave".into(), Value::Int(a.sync_wave));
@@ -256,7 +256,7 @@ fn get_json(out: &RenderedArgo) -> Value {
                 .sources
                 .iter()
                 .map(|src| {
-                    let mut sm = Mapping::new();
+                    let mut sm = Mapping::default();
                     sm.insert("repoURL".into(), s(&src.repo_url));
                     sm.insert("path".into(), s(&src.path));
                     sm.insert("targetRevision".into(), s(&src.target_revision));
@@ -288,7 +288,7 @@ fn get_json(out: &RenderedArgo) -> Value {
             Value::Map(m)
         })
         .collect();
-    let mut top = Mapping::new();
+    let mut top = Mapping::default();
     top.insert("applications".into(), Value::Seq(apps));
     top.insert(
         "errors".into(),

@@ -415,13 +415,13 @@ fn names(d: &[NamespacedName]) -> Value {
 }
 
 fn get_json(repo: &RenderedRepo, what: What) -> Value {
-    let mut top = Mapping::new();
+    let mut top = Mapping::default();
     if matches!(what, What::Ks | What::All) {
         let items = repo
             .kustomizations
             .iter()
             .map(|k| {
-                let mut m = Mapping::new();
+                let mut m = Mapping::default();
                 m.insert("name".into(), s(k.ks.name.to_string()));
                 m.insert("path".into(), s(k.ks.path.clone()));
                 m.insert(
@@ -452,7 +452,7 @@ fn get_json(repo: &RenderedRepo, what: What) -> Value {
             .helm_releases
             .iter()
             .map(|h| {
-                let mut m = Mapping::new();
+                let mut m = Mapping::default();
                 m.insert("name".into(), s(h.release.name.to_string()));
                 m.insert("chart".into(), s(h.release.chart.clone()));
                 m.insert("version".into(), s(h.release.version.clone()));
@@ -484,7 +484,7 @@ fn get_json(repo: &RenderedRepo, what: What) -> Value {
             .sources
             .iter()
             .map(|src| {
-                let mut m = Mapping::new();
+                let mut m = Mapping::default();
                 m.insert("kind".into(), s(src.source.kind.kind()));
                 m.insert("name".into(), s(src.source.name.to_string()));
                 m.insert("url".into(), s(src.source.url.clone()));

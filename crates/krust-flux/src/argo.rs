@@ -338,7 +338,7 @@ fn render_app(
         let helm = src.get("helm");
         let mut helm_values = None;
         if let Some(h) = helm {
-            let mut merged = Value::Map(Mapping::new());
+            let mut merged = Value::Map(Mapping::default());
             if let Some(Value::String(text)) = h.get("values") {
                 if let Ok(v) = krust_yaml::parse_one(text) {
                     crate::helm::merge(&mut merged, &v);
@@ -505,7 +505,7 @@ fn kustomize_overrides(dir: &Path, edits: Option<&Value>) -> Result<Option<Value
             };
             let list = seq_field(k, "replicas");
             list.retain(|e| e.str_at(&["name"]) != Some(name.as_str()));
-            let mut m = Mapping::new();
+            let mut m = Mapping::default();
             m.insert("name".into(), Value::String(name));
             m.insert("count".into(), count);
             list.push(Value::Map(m));
@@ -582,7 +582,7 @@ fn set_image(k: &mut Mapping, spec: &str) {
     let key = old.clone().unwrap_or_else(|| name.clone());
     let list = seq_field(k, "images");
     list.retain(|e| e.str_at(&["name"]) != Some(key.as_str()));
-    let mut m = Mapping::new();
+    let mut m = Mapping::default();
     m.insert("name".into(), Value::String(key));
     if old.is_some() {
         m.insert("newName".into(), Value::String(name));
@@ -873,7 +873,7 @@ mod tests {
 
     #[test]
     fn images() {
-        let mut k = Mapping::new();
+        let mut k = Mapping::default();
         set_image(&mut k, "nginx=registry.local/nginx:1.27");
         set_image(&mut k, "redis:7.4");
         assert_eq!(

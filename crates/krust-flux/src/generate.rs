@@ -72,7 +72,7 @@ pub fn generate(dir: &Path, spec: Option<&Value>) -> Result<Generated, String> {
     }
     if let Some(Value::Seq(patches)) = spec.get("patches") {
         for p in patches {
-            let mut entry = Mapping::new();
+            let mut entry = Mapping::default();
             if let Some(text) = p.get("patch") {
                 entry.insert("patch".into(), text.clone());
             }
@@ -105,7 +105,7 @@ pub fn generate(dir: &Path, spec: Option<&Value>) -> Result<Generated, String> {
     }
     if let Some(Value::Seq(patches)) = spec.get("patchesJson6902") {
         for p in patches {
-            let mut entry = Mapping::new();
+            let mut entry = Mapping::default();
             entry.insert(
                 "patch".into(),
                 Value::String(to_json(p.get("patch").unwrap_or(&Value::Null))),
@@ -165,7 +165,7 @@ fn merge_image(map: &mut Mapping, img: &Value) {
             return;
         }
     }
-    let mut entry = Mapping::new();
+    let mut entry = Mapping::default();
     entry.insert("name".into(), Value::String(name.to_string()));
     for (k, v) in [
         ("newName", new_name),
@@ -211,7 +211,7 @@ pub fn is_local_relative(path: &str) -> bool {
 pub fn generate_for_dir(dir: &Path) -> Result<Value, String> {
     let mut resources = Vec::new();
     walk(dir, dir, &mut resources)?;
-    let mut map = Mapping::new();
+    let mut map = Mapping::default();
     map.insert(
         "apiVersion".into(),
         Value::String("kustomize.config.k8s.io/v1beta1".into()),

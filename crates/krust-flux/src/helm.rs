@@ -46,7 +46,7 @@ fn set_path(root: &mut Value, path: &str, value: Value) {
     let mut node = root;
     for (i, seg) in segments.iter().enumerate() {
         if !matches!(node, Value::Map(_)) {
-            *node = Value::Map(Mapping::new());
+            *node = Value::Map(Mapping::default());
         }
         let Value::Map(m) = node else { return };
         if i + 1 == segments.len() {
@@ -55,13 +55,13 @@ fn set_path(root: &mut Value, path: &str, value: Value) {
         }
         node = m
             .entry(seg.clone())
-            .or_insert_with(|| Value::Map(Mapping::new()));
+            .or_insert_with(|| Value::Map(Mapping::default()));
     }
 }
 
 /// Computes the merged values of a release from the objects of the rendered repository.
 pub fn merged_values(hr: &HelmRelease, index: &ObjectIndex) -> Result<Value, String> {
-    let mut result = Value::Map(Mapping::new());
+    let mut result = Value::Map(Mapping::default());
     for r in &hr.values_from {
         let Some(text) = lookup(r, &hr.name.namespace, index)? else {
             continue;
@@ -128,7 +128,7 @@ mod tests {
             krust_yaml::to_string(&a),
             "a:\n  b: 1\n  c:\n  - 2\n  e: 3\nd: x\n"
         );
-        let mut v = Value::Map(Mapping::new());
+        let mut v = Value::Map(Mapping::default());
         set_path(&mut v, "x.y\\.z", Value::String("s".into()));
         assert_eq!(krust_yaml::to_string(&v), "x:\n  y.z: s\n");
     }

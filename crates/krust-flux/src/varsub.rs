@@ -255,7 +255,7 @@ fn rewrite(v: &mut Value, flags: &[Option<bool>], idx: &mut usize) {
             };
             if needs_key_change {
                 let old = std::mem::take(m);
-                let mut new = Mapping::with_capacity(old.len());
+                let mut new = Mapping::with_capacity_and_hasher(old.len(), Default::default());
                 for (k, mut val) in old {
                     let key = match flags.get(*idx).copied().flatten() {
                         Some(b) => b.to_string(),

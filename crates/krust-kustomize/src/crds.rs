@@ -21,7 +21,7 @@ struct Specs {
 }
 
 fn spec(kind: &str, path: &[String]) -> Value {
-    let mut m = Mapping::new();
+    let mut m = Mapping::default();
     m.insert("kind".into(), Value::from(kind));
     m.insert("path".into(), Value::from(path.join("/")));
     Value::Map(m)
@@ -68,7 +68,7 @@ fn load_type(
             let key = ext(prop, "x-kubernetes-object-ref-name-key").unwrap_or("name");
             let mut fp = p.clone();
             fp.push(key.to_string());
-            let mut m = Mapping::new();
+            let mut m = Mapping::default();
             m.insert("kind".into(), Value::from(ref_kind));
             m.insert("version".into(), Value::from(version));
             m.insert("fieldSpecs".into(), Value::Seq(vec![spec(kind, &fp)]));
@@ -89,7 +89,7 @@ pub fn config_from_crd_file(text: &str, path: &str) -> Result<Value> {
         )
         .at(path)
     })?;
-    let empty = Mapping::new();
+    let empty = Mapping::default();
     let types = doc.as_map().unwrap_or(&empty);
     let mut specs = Specs::default();
     for (name, t) in types {
@@ -108,7 +108,7 @@ pub fn config_from_crd_file(text: &str, path: &str) -> Result<Value> {
         let kind = name.rsplit('.').next().unwrap_or(name);
         load_type(&mut specs, kind, types, name, &[], 0);
     }
-    let mut cfg = Mapping::new();
+    let mut cfg = Mapping::default();
     for (key, list) in [
         ("commonAnnotations", specs.annotations),
         ("commonLabels", specs.labels),

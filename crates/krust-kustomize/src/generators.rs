@@ -91,19 +91,19 @@ pub fn generate(
     }
     data.sort_keys();
 
-    let mut metadata = Mapping::new();
+    let mut metadata = Mapping::default();
     metadata.insert("name".into(), Value::from(args.name.as_str()));
     if !args.namespace.is_empty() {
         metadata.insert("namespace".into(), Value::from(args.namespace.as_str()));
     }
-    let mut obj = Mapping::new();
+    let mut obj = Mapping::default();
     obj.insert("apiVersion".into(), Value::from("v1"));
     obj.insert("kind".into(), Value::from(kind_name));
     obj.insert("metadata".into(), Value::Map(metadata));
     match kind {
         GeneratorKind::ConfigMap => {
-            let mut text = Mapping::new();
-            let mut binary = Mapping::new();
+            let mut text = Mapping::default();
+            let mut binary = Mapping::default();
             for (k, v) in data {
                 match String::from_utf8(v) {
                     Ok(s) => {
@@ -128,7 +128,7 @@ pub fn generate(
                 args.type_.as_str()
             };
             obj.insert("type".into(), Value::from(t));
-            let mut enc = Mapping::new();
+            let mut enc = Mapping::default();
             for (k, v) in data {
                 enc.insert(k, Value::String(base64_wrapped(&v)));
             }

@@ -14,7 +14,7 @@ pub fn name_hash(object: &Value) -> String {
     let kind = object.str_at(&["kind"]).unwrap_or("");
     let encoded = match kind {
         "ConfigMap" => {
-            let mut m = Mapping::new();
+            let mut m = Mapping::default();
             m.insert("kind".into(), Value::from("ConfigMap"));
             m.insert("name".into(), name_for_hash());
             m.insert("data".into(), field_for_hash(object, &["data"]));
@@ -24,7 +24,7 @@ pub fn name_hash(object: &Value) -> String {
             go_json(&Value::Map(m))
         }
         "Secret" => {
-            let mut m = Mapping::new();
+            let mut m = Mapping::default();
             m.insert("kind".into(), Value::from("Secret"));
             m.insert("type".into(), field_for_hash(object, &["type"]));
             m.insert("name".into(), name_for_hash());

@@ -477,7 +477,7 @@ impl Kustomization {
             ))
         })?;
         let map = match value {
-            Value::Null => Mapping::new(),
+            Value::Null => Mapping::default(),
             Value::Map(m) => m,
             other => {
                 return Err(invalid(format!(

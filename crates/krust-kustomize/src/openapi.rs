@@ -59,7 +59,7 @@ pub fn merge_schema_from_openapi(text: &str, path: &str) -> Result<MergeSchema> 
         .at(path)
     };
     let doc = krust_yaml::parse_one(text).map_err(|e| bad(e.to_string()))?;
-    let empty = Mapping::new();
+    let empty = Mapping::default();
     let defs = doc
         .get("definitions")
         .and_then(Value::as_map)

@@ -26,7 +26,7 @@ fn config_map(cfg: &Resource) -> &Mapping {
     static EMPTY: std::sync::OnceLock<Mapping> = std::sync::OnceLock::new();
     cfg.value
         .as_map()
-        .unwrap_or_else(|| EMPTY.get_or_init(Mapping::new))
+        .unwrap_or_else(|| EMPTY.get_or_init(Mapping::default))
 }
 
 /// `fieldSpecs` of a plugin config. Plugin configs are read leniently (kustomize ignores unknown
@@ -102,7 +102,7 @@ pub(crate) fn generate(
                 "options",
                 "type",
             ];
-            let mut args_map = Mapping::new();
+            let mut args_map = Mapping::default();
             for (k, v) in config_map(cfg) {
                 if keep.contains(&k.as_str()) && (secret || k != "type") {
                     args_map.insert(k.clone(), v.clone());
@@ -255,7 +255,7 @@ pub(crate) fn transform(
             transformers::transform_replicas(resources, &r, &field_specs(cfg)?).map_err(terr)
         }
         "PatchTransformer" => {
-            let mut entry = Mapping::new();
+            let mut entry = Mapping::default();
             for k in ["path", "patch", "target", "options"] {
                 if let Some(x) = v.get(k) {
                     entry.insert(k.to_string(), x.clone());
@@ -264,7 +264,7 @@ pub(crate) fn transform(
             run_patch_entry(&Value::Map(entry), ldr, resources, schema)
         }
         "PatchJson6902Transformer" => {
-            let mut entry = Mapping::new();
+            let mut entry = Mapping::default();
             for (from, to) in [("path", "path"), ("jsonOp", "patch"), ("target", "target")] {
                 if let Some(x) = v.get(from) {
                     entry.insert(to.to_string(), x.clone());

@@ -37,7 +37,11 @@ fn rops_decrypts_krust_files() {
         let path = dir.join(name);
         std::fs::write(&path, &enc).unwrap();
         // rops reads stdin whenever it is not a terminal, so the file goes in through stdin.
-        let ext = if format == Format::Yaml { "yaml" } else { "json" };
+        let ext = if format == Format::Yaml {
+            "yaml"
+        } else {
+            "json"
+        };
         let out = Command::new("rops")
             .args(["decrypt", "--format", ext])
             .stdin(std::fs::File::open(&path).unwrap())

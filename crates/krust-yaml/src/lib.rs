@@ -20,7 +20,7 @@ pub use parse::{
     decode_text, parse_bytes, parse_bytes_with, parse_documents, parse_documents_with, parse_one,
     Document, ParseError, ParseOptions,
 };
-pub use value::{Mapping, Value};
+pub use value::{MapHasher, Mapping, Value};
 
 /// Base64 as Go's `encoding/base64.StdEncoding` decodes it: standard alphabet, padding required,
 /// non-zero bits in the last character tolerated (the `base64` crate rejects those by default).

@@ -453,7 +453,7 @@ fn walk_list_match(
     let element = if key.is_empty() {
         Value::String(value.to_string())
     } else {
-        let mut m = krust_yaml::Mapping::new();
+        let mut m = krust_yaml::Mapping::default();
         m.insert(key.to_string(), Value::String(value.to_string()));
         Value::Map(m)
     };

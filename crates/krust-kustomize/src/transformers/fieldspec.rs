@@ -70,9 +70,27 @@ impl FieldSpec {
         true
     }
 
-    /// The path split into keys, honouring `\/` escapes.
-    pub fn path_segments(&self) -> Vec<String> {
-        split_path(&self.path)
+    /// The path split into keys, honouring `\/` escapes (borrowed from the spec unless an
+    /// escape had to be resolved: this runs once per object and spec).
+    pub fn path_segments(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        if self.path.contains('\\') {
+            return split_path(&self.path)
+                .into_iter()
+                .map(std::borrow::Cow::Owned)
+                .collect();
+        }
+        let mut parts = self.path.split('/');
+        let first = parts.next().unwrap_or("");
+        // A leading `/` gives one empty element, which is dropped (as in `split_path`).
+        let lead = if first.is_empty() && self.path.contains('/') {
+            None
+        } else {
+            Some(first)
+        };
+        lead.into_iter()
+            .chain(parts)
+            .map(std::borrow::Cow::Borrowed)
+            .collect()
     }
 
     /// kustomize's notion of "the same spec" when merging lists: `other`'s selector accepts this
@@ -337,7 +355,7 @@ enum WalkOrSet {
 
 fn walk<F>(
     node: &mut Value,
-    path: &[String],
+    path: &[std::borrow::Cow<'_, str>],
     create: CreateKind,
     set: &mut F,
 ) -> Result<(), WalkOrSet>
@@ -358,7 +376,7 @@ where
         Value::Map(map) => {
             let (name, is_seq) = match first.strip_suffix("[]") {
                 Some(n) => (n, true),
-                None => (first.as_str(), false),
+                None => (first.as_ref(), false),
             };
             if name.is_empty() {
                 return Err(WalkOrSet::Walk(WalkError::EmptyFieldName));
@@ -433,6 +451,23 @@ mod tests {
     #[test]
     fn path_splitting_honours_escapes() {
         assert_eq!(split_path("a/b/c"), vec!["a", "b", "c"]);
+        for p in [
+            "a/b/c",
+            "/a/b",
+            "",
+            "/",
+            "a",
+            "a//b",
+            r"x/a\/b/c",
+            "metadata/labels[]/x",
+        ] {
+            let segments: Vec<String> = FieldSpec::new(p)
+                .path_segments()
+                .into_iter()
+                .map(|s| s.into_owned())
+                .collect();
+            assert_eq!(segments, split_path(p), "{p}");
+        }
         assert_eq!(split_path("/a/b"), vec!["a", "b"]);
         assert_eq!(
             split_path(r"metadata/annotations/nginx.ingress.kubernetes.io\/auth-secret"),

@@ -6,7 +6,7 @@ use krust_yaml::Value;
 
 use super::VarError;
 use crate::resource::ResMap;
-use crate::transformers::fieldspec::FieldSpec;
+use crate::transformers::fieldspec::{split_path, FieldSpec};
 
 /// A var's value, typed as kustomize reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -243,7 +243,7 @@ pub fn expand_vars(
     if values.is_empty() {
         return Ok(Vec::new());
     }
-    let split: Vec<Vec<String>> = field_specs.iter().map(FieldSpec::path_segments).collect();
+    let split: Vec<Vec<String>> = field_specs.iter().map(|fs| split_path(&fs.path)).collect();
     // Spec positions per kind (kind-less specs included), in the specs' order, so that each
     // resource only looks at the specs that can apply to it.
     let any_kind: Vec<usize> = (0..field_specs.len())

@@ -64,7 +64,7 @@ fn peer_may_be_dns(rule: &Value) -> bool {
         match peer.get("namespaceSelector") {
             None => false, // same namespace only
             Some(sel) => {
-                let mut labels = krust_yaml::Mapping::new();
+                let mut labels = krust_yaml::Mapping::default();
                 labels.insert("kubernetes.io/metadata.name".into(), "kube-system".into());
                 util::label_selector_matches(sel, Some(&labels))
             }
