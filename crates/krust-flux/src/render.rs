@@ -110,6 +110,20 @@ pub struct RenderOptions {
     pub require_decryption: bool,
 }
 
+/// What a caller that inspects a render rather than applies it (`krust check`) asks for on top
+/// of [`RenderOptions`]. The default is what the controller does; [`render`] uses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InspectOptions {
+    /// Record, for every object that `postBuild` substitution changed, its value before
+    /// substitution in [`RenderedObject::unsubstituted`] (lets a caller see `${VAR}` expressions
+    /// that substitution replaced with an empty string).
+    pub keep_unsubstituted: bool,
+    /// When a Kustomization's substitution fails (a `substituteFrom` object that does not exist,
+    /// an invalid expression), keep its objects as built instead of dropping them. The
+    /// Kustomization is still marked failed and the error recorded.
+    pub keep_objects_on_substitution_error: bool,
+}
+
 /// One object of the rendered repository.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedObject {
@@ -122,6 +136,9 @@ pub struct RenderedObject {
     pub file: PathBuf,
     /// 1-based line of its document (0 when generated).
     pub line: usize,
+    /// The object before `postBuild` substitution, when substitution changed it and
+    /// [`InspectOptions::keep_unsubstituted`] was set.
+    pub unsubstituted: Option<Value>,
 }
 
 /// What happened to a Kustomization.
@@ -357,12 +374,24 @@ enum Stage {
 struct KsState {
     info: RenderedKustomization,
     objects: Vec<BuiltObject>,
+    /// Values before substitution, by object index (empty unless kept).
+    unsubstituted: Vec<Option<Value>>,
     waiting_for_substitution: bool,
 }
 
 /// Renders the repository reachable from `options.entry`.
 pub fn render(
     options: &RenderOptions,
+    engine: &(dyn Engine + Sync),
+    dec: &(dyn Decryptor + Sync),
+) -> RenderedRepo {
+    render_inspect(options, InspectOptions::default(), engine, dec)
+}
+
+/// [`render`] for a caller that inspects the result (see [`InspectOptions`]).
+pub fn render_inspect(
+    options: &RenderOptions,
+    inspect: InspectOptions,
     engine: &(dyn Engine + Sync),
     dec: &(dyn Decryptor + Sync),
 ) -> RenderedRepo {
@@ -374,6 +403,7 @@ pub fn render(
     };
     let mut r = Renderer {
         options,
+        inspect,
         engine,
         dec,
         root,
@@ -410,6 +440,7 @@ pub fn render(
 
 struct Renderer<'a> {
     options: &'a RenderOptions,
+    inspect: InspectOptions,
     engine: &'a (dyn Engine + Sync),
     dec: &'a (dyn Decryptor + Sync),
     root: PathBuf,
@@ -510,6 +541,7 @@ impl Renderer<'_> {
                             kept_encrypted: false,
                         },
                         objects: Vec::new(),
+                        unsubstituted: Vec::new(),
                         waiting_for_substitution: false,
                     });
                     self.queue.push_back(idx);
@@ -906,7 +938,11 @@ impl Renderer<'_> {
                     self.err("Kustomization", &ks.name, &ks_file, Step::Substitute,
                         format!("substitute from '{}/{}' error: {plural} \"{}\" not found (not rendered from this repository)",
                             r.kind, r.name, r.name));
-                    self.states[idx].objects.clear();
+                    if self.inspect.keep_objects_on_substitution_error {
+                        self.finish_one(idx);
+                    } else {
+                        self.states[idx].objects.clear();
+                    }
                     return;
                 }
             }
@@ -919,7 +955,10 @@ impl Renderer<'_> {
             always: ks.substitute_always,
         };
         let mut objects = std::mem::take(&mut self.states[idx].objects);
-        if let Err((i, e)) = substitute_all(&mut objects, &vars, opts) {
+        let keep = self.inspect.keep_unsubstituted;
+        let mut unsubstituted = vec![None; if keep { objects.len() } else { 0 }];
+        let result = substitute_all(&mut objects, &mut unsubstituted, &vars, opts);
+        if let Err((i, e)) = result {
             self.states[idx].info.status = KsStatus::Failed;
             let what = gvk_name(&objects[i].value);
             self.err(
@@ -929,9 +968,12 @@ impl Renderer<'_> {
                 Step::Substitute,
                 format!("post build failed for '{what}': {e}"),
             );
-            return;
+            if !self.inspect.keep_objects_on_substitution_error {
+                return;
+            }
         }
         self.states[idx].objects = objects;
+        self.states[idx].unsubstituted = unsubstituted;
         self.finish_one(idx);
     }
 
@@ -961,15 +1003,28 @@ impl Renderer<'_> {
 
 /// Substitutes every object, on all available cores; the error of the first failing object
 /// (in object order) is returned with its index.
+/// When `unsubstituted` is not empty (one slot per object), the value of each object that
+/// substitution changed is moved there.
 fn substitute_all(
     objects: &mut [BuiltObject],
+    unsubstituted: &mut [Option<Value>],
     vars: &BTreeMap<String, String>,
     opts: SubstituteOptions,
 ) -> Result<(), (usize, varsub::VarsubError)> {
-    let run = |part: &mut [BuiltObject], base: usize| -> Result<(), (usize, varsub::VarsubError)> {
+    let run = |part: &mut [BuiltObject],
+               before: &mut [Option<Value>],
+               base: usize|
+     -> Result<(), (usize, varsub::VarsubError)> {
         for (j, o) in part.iter_mut().enumerate() {
             match varsub::substitute(&o.value, vars, opts) {
-                Ok(Some(v)) => o.value = v,
+                Ok(Some(v)) => {
+                    let old = std::mem::replace(&mut o.value, v);
+                    if let Some(slot) = before.get_mut(j) {
+                        if old != o.value {
+                            *slot = Some(old);
+                        }
+                    }
+                }
                 Ok(None) => {}
                 Err(e) => return Err((base + j, e)),
             }
@@ -980,14 +1035,23 @@ fn substitute_all(
         .map_or(1, |n| n.get())
         .min(objects.len() / 32 + 1);
     if threads <= 1 {
-        return run(objects, 0);
+        return run(objects, unsubstituted, 0);
     }
     let chunk = objects.len().div_ceil(threads);
     let results: Vec<Result<(), (usize, varsub::VarsubError)>> = std::thread::scope(|scope| {
+        let mut before_parts: Vec<&mut [Option<Value>]> = if unsubstituted.is_empty() {
+            Vec::new()
+        } else {
+            unsubstituted.chunks_mut(chunk).collect()
+        };
+        before_parts.reverse();
         let handles: Vec<_> = objects
             .chunks_mut(chunk)
             .enumerate()
-            .map(|(c, part)| scope.spawn(move || run(part, c * chunk)))
+            .map(|(c, part)| {
+                let before = before_parts.pop().unwrap_or_default();
+                scope.spawn(move || run(part, before, c * chunk))
+            })
             .collect();
         handles
             .into_iter()
@@ -1156,6 +1220,7 @@ fn finish(
                 kustomization: None,
                 file: o.file,
                 line: o.line,
+                unsubstituted: None,
             });
         }
     }
@@ -1163,12 +1228,14 @@ fn finish(
     for i in order {
         let Some(s) = states[i].take() else { continue };
         let name = s.info.ks.name.clone();
+        let mut unsubstituted = s.unsubstituted.into_iter();
         for o in s.objects {
             repo.objects.push(RenderedObject {
                 value: o.value,
                 kustomization: Some(name.clone()),
                 file: o.file,
                 line: o.line,
+                unsubstituted: unsubstituted.next().flatten(),
             });
         }
         repo.kustomizations.push(s.info);
