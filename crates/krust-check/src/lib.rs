@@ -21,6 +21,7 @@ pub mod config;
 pub mod context;
 pub mod finding;
 pub mod input;
+pub mod location;
 pub mod output;
 pub mod registry;
 pub mod rules;
