@@ -66,6 +66,8 @@ pub struct Context<'a> {
     targets: HashMap<String, (String, bool)>,
     schema_outcomes: OnceLock<Vec<SchemaOutcome>>,
     flux_ks: Vec<FluxKs<'a>>,
+    /// Index of `flux_ks` by `namespace/name`.
+    flux_ks_by_id: HashMap<String, usize>,
     /// Index of `input.files` by path.
     files_by_path: HashMap<&'a Path, usize>,
     positions: PositionCache,
@@ -110,6 +112,7 @@ impl<'a> Context<'a> {
             targets: HashMap::new(),
             schema_outcomes: OnceLock::new(),
             flux_ks: Vec::new(),
+            flux_ks_by_id: HashMap::new(),
             files_by_path: input
                 .files
                 .iter()
@@ -173,6 +176,10 @@ impl<'a> Context<'a> {
         }
         ctx.by_kind = by_kind;
         ctx.by_id = by_id;
+        // The first definition wins, as a linear search would find it.
+        for (i, k) in flux_ks.iter().enumerate().rev() {
+            ctx.flux_ks_by_id.insert(k.id.clone(), i);
+        }
         ctx.flux_ks = flux_ks;
         ctx
     }
@@ -212,7 +219,7 @@ impl<'a> Context<'a> {
 
     /// The Flux Kustomization with this `namespace/name`.
     pub fn flux_ks(&self, id: &str) -> Option<&FluxKs<'a>> {
-        self.flux_ks.iter().find(|k| k.id == id)
+        self.flux_ks_by_id.get(id).map(|&i| &self.flux_ks[i])
     }
 
     /// The namespace an object lands in: its own, else its Flux Kustomization's

@@ -27,6 +27,7 @@ use krust_flux::render::{FluxError, KsStatus, Step};
 use krust_flux::{InspectOptions, KustomizeEngine, RenderOptions};
 use krust_kustomize::{BuildOptions, DefaultOrder, LoadRestrictor, Workspace};
 use krust_yaml::{Document, Value};
+use rayon::prelude::*;
 
 /// What kind of input was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,9 +178,7 @@ pub fn load(path: &Path) -> Result<CheckInput, LoadError> {
     walk(&abs, &mut yaml_files, &mut kust_dirs);
     yaml_files.sort();
     kust_dirs.sort();
-    for f in &yaml_files {
-        read_file(&abs, f, &mut input, false);
-    }
+    read_files(&abs, &yaml_files, &mut input);
     let ws = Workspace::new();
     if kustomization_file(&abs).is_some() {
         input.kind = Some(InputKind::Kustomization);
@@ -285,62 +284,86 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, kust_dirs: &mut Vec<PathBuf>) {
     }
 }
 
-fn read_file(root: &Path, path: &Path, input: &mut CheckInput, as_objects: bool) {
+/// Reads one file: its parsed documents (a [`SourceFile`] unless it cannot be read) and what
+/// went wrong.
+fn read_source(root: &Path, path: &Path) -> (Option<SourceFile>, Option<InputProblem>) {
     let relp = rel(root, path);
     let Ok(bytes) = std::fs::read(path) else {
-        input.parse_errors.push(InputProblem {
+        let problem = InputProblem {
             path: relp,
             line: 0,
             message: "cannot read file".into(),
-        });
-        return;
+        };
+        return (None, Some(problem));
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let sops = is_sops_text(&text);
-    let name = relp.to_string_lossy();
-    if name.ends_with(".env") {
-        input.files.push(SourceFile {
+    let sops = is_sops_text(&String::from_utf8_lossy(&bytes));
+    if relp.to_string_lossy().ends_with(".env") {
+        let file = SourceFile {
             path: relp,
             documents: Vec::new(),
             sops,
-        });
-        return;
+        };
+        return (Some(file), None);
     }
     match krust_yaml::parse_bytes(&bytes) {
         Ok(documents) => {
-            if as_objects {
-                for d in &documents {
-                    if is_object(&d.value) {
-                        input.objects.push(CheckedObject {
-                            value: d.value.clone(),
-                            file: relp.clone(),
-                            line: d.line,
-                            origin: None,
-                            unit: relp.parent().map(Path::to_path_buf).unwrap_or_default(),
-                            unsubstituted: None,
-                        });
-                    }
-                }
-            }
-            input.files.push(SourceFile {
+            let file = SourceFile {
                 path: relp,
                 documents,
                 sops,
-            });
+            };
+            (Some(file), None)
         }
         Err(e) => {
-            input.parse_errors.push(InputProblem {
+            let problem = InputProblem {
                 path: relp.clone(),
                 line: e.line,
                 message: e.message,
-            });
-            input.files.push(SourceFile {
+            };
+            let file = SourceFile {
                 path: relp,
                 documents: Vec::new(),
                 sops,
-            });
+            };
+            (Some(file), Some(problem))
         }
     }
+}
+
+/// Reads `paths` on all cores into `input.files` and `input.parse_errors`, in the given order.
+fn read_files(root: &Path, paths: &[PathBuf], input: &mut CheckInput) {
+    let read: Vec<_> = paths.par_iter().map(|p| read_source(root, p)).collect();
+    for (file, problem) in read {
+        input.parse_errors.extend(problem);
+        input.files.extend(file);
+    }
+}
+
+/// Reads one file; with `as_objects`, its objects are objects to check.
+fn read_file(root: &Path, path: &Path, input: &mut CheckInput, as_objects: bool) {
+    let (file, problem) = read_source(root, path);
+    input.parse_errors.extend(problem);
+    let Some(file) = file else { return };
+    if as_objects {
+        let unit = file
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for d in &file.documents {
+            if is_object(&d.value) {
+                input.objects.push(CheckedObject {
+                    value: d.value.clone(),
+                    file: file.path.clone(),
+                    line: d.line,
+                    origin: None,
+                    unit: unit.clone(),
+                    unsubstituted: None,
+                });
+            }
+        }
+    }
+    input.files.push(file);
 }
 
 /// Whether `v` is a Flux Kustomization.
@@ -757,9 +780,7 @@ impl CheckInput {
         let mut dirs = Vec::new();
         walk(&root, &mut files, &mut dirs);
         files.sort();
-        for f in &files {
-            read_file(&root, f, &mut input, false);
-        }
+        read_files(&root, &files, &mut input);
         for (value, file, line, origin) in objects {
             let file = rel(&root, &file);
             let unit = file.parent().map(Path::to_path_buf).unwrap_or_default();
