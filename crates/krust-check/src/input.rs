@@ -378,15 +378,7 @@ fn is_flux_ks(v: &Value) -> bool {
 /// applying `./clusters/prod`) makes that directory an entry. Without one, the directories
 /// defining Kustomizations that no Kustomization's `spec.path` covers are the entries.
 pub fn flux_entries(root: &Path, files: &[SourceFile]) -> Vec<PathBuf> {
-    let mut defs: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for f in files {
-        let dir = root.join(f.path.parent().unwrap_or(Path::new("")));
-        for d in &f.documents {
-            if is_flux_ks(&d.value) {
-                defs.push((dir.clone(), root.join(flux_path(&d.value))));
-            }
-        }
-    }
+    let defs = flux_definitions(root, files);
     let mut entries: Vec<PathBuf> = defs
         .iter()
         .filter(|(def, target)| def.starts_with(target))
@@ -410,6 +402,30 @@ pub fn flux_entries(root: &Path, files: &[SourceFile]) -> Vec<PathBuf> {
     });
     entries.retain(|e| e.is_dir());
     entries
+}
+
+/// Each Flux Kustomization of the files: the directory defining it and the directory its
+/// `spec.path` names (both absolute).
+fn flux_definitions(root: &Path, files: &[SourceFile]) -> Vec<(PathBuf, PathBuf)> {
+    let mut defs = Vec::new();
+    for f in files {
+        let dir = root.join(f.path.parent().unwrap_or(Path::new("")));
+        for d in &f.documents {
+            if is_flux_ks(&d.value) {
+                defs.push((dir.clone(), root.join(flux_path(&d.value))));
+            }
+        }
+    }
+    defs
+}
+
+/// Whether `root` is a repository root: a Kustomization defined in it applies a directory that
+/// contains its own definition (the bootstrap Kustomization). Below the root (`krust check
+/// clusters/prod`), `spec.path`s do not resolve.
+fn is_flux_root(root: &Path, files: &[SourceFile]) -> bool {
+    flux_definitions(root, files)
+        .iter()
+        .any(|(def, target)| def.starts_with(target))
 }
 
 /// What the Flux render covered: the units the folder walk must not read again.
@@ -457,6 +473,7 @@ fn render_flux(root: &Path, entries: &[PathBuf], input: &mut CheckInput) -> Cove
     if entries.is_empty() {
         return coverage;
     }
+    let at_root = is_flux_root(root, &input.files);
     let engine = KustomizeEngine::new();
     let inspect = InspectOptions {
         keep_unsubstituted: true,
@@ -508,6 +525,15 @@ fn render_flux(root: &Path, entries: &[PathBuf], input: &mut CheckInput) -> Cove
             };
             if *step == Step::Substitute && message.contains("substitute from '") {
                 // Reported by KR-SUB-003.
+                continue;
+            }
+            if !at_root && message.starts_with("kustomization path not found") {
+                // Below the repository root, spec.paths are not expected to resolve.
+                input.notes.push(format!(
+                    "Kustomization {object} not rendered: its spec.path is not below {} (check \
+                     the repository root to render it)",
+                    root.display()
+                ));
                 continue;
             }
             let what = if *kind == "entry" {

@@ -163,3 +163,19 @@ fn a_failing_kustomization_is_a_build_error_and_its_files_are_still_checked() {
         .and_then(|r| r[0].str_at(&["host"]));
     assert_eq!(host, Some("web.example.com"));
 }
+
+#[test]
+fn below_the_repository_root_unresolvable_paths_are_notes_not_errors() {
+    let input = input::load(&fixture("planted/clusters/prod")).expect("load");
+    assert!(input.build_errors.is_empty(), "{:?}", input.build_errors);
+    assert!(
+        input
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Kustomization flux-system/apps not rendered")),
+        "{:?}",
+        input.notes
+    );
+    // The Kustomizations themselves are still checked.
+    object(&input, "Kustomization", "apps");
+}
