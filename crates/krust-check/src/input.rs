@@ -527,6 +527,15 @@ fn render_flux(root: &Path, entries: &[PathBuf], input: &mut CheckInput) -> Cove
                 // Reported by KR-SUB-003.
                 continue;
             }
+            if *step == Step::Values {
+                // valuesFrom objects are often created in the cluster (cert-manager,
+                // external-secrets); charts are not rendered, so nothing fails to build.
+                input.notes.push(format!(
+                    "{kind} {object}: values not merged: {}",
+                    clean(message)
+                ));
+                continue;
+            }
             if !at_root && message.starts_with("kustomization path not found") {
                 // Below the repository root, spec.paths are not expected to resolve.
                 input.notes.push(format!(

@@ -1003,6 +1003,7 @@ impl Renderer<'_> {
 
 /// Substitutes every object, on all available cores; the error of the first failing object
 /// (in object order) is returned with its index.
+///
 /// When `unsubstituted` is not empty (one slot per object), the value of each object that
 /// substitution changed is moved there.
 fn substitute_all(
