@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::config::{matches_prefix, Config};
 use crate::finding::{Finding, ObjectRef};
 use crate::input::{flux_path, CheckInput, CheckedObject};
+use crate::location::{self, PositionCache};
 use crate::registry::RuleMeta;
 use crate::schema::{SchemaError, SchemaSet, SchemaSource};
 use crate::util;
@@ -65,6 +66,11 @@ pub struct Context<'a> {
     targets: HashMap<String, (String, bool)>,
     schema_outcomes: OnceLock<Vec<SchemaOutcome>>,
     flux_ks: Vec<FluxKs<'a>>,
+    /// Index of `flux_ks` by `namespace/name`.
+    flux_ks_by_id: HashMap<String, usize>,
+    /// Index of `input.files` by path.
+    files_by_path: HashMap<&'a Path, usize>,
+    positions: PositionCache,
 }
 
 /// `dependsOn` entries of a Flux object as `namespace/name`.
@@ -106,6 +112,14 @@ impl<'a> Context<'a> {
             targets: HashMap::new(),
             schema_outcomes: OnceLock::new(),
             flux_ks: Vec::new(),
+            flux_ks_by_id: HashMap::new(),
+            files_by_path: input
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.path.as_path(), i))
+                .collect(),
+            positions: PositionCache::default(),
         };
         for o in &input.objects {
             if util::kind(&o.value) == "Kustomization"
@@ -162,6 +176,10 @@ impl<'a> Context<'a> {
         }
         ctx.by_kind = by_kind;
         ctx.by_id = by_id;
+        // The first definition wins, as a linear search would find it.
+        for (i, k) in flux_ks.iter().enumerate().rev() {
+            ctx.flux_ks_by_id.insert(k.id.clone(), i);
+        }
         ctx.flux_ks = flux_ks;
         ctx
     }
@@ -201,7 +219,7 @@ impl<'a> Context<'a> {
 
     /// The Flux Kustomization with this `namespace/name`.
     pub fn flux_ks(&self, id: &str) -> Option<&FluxKs<'a>> {
-        self.flux_ks.iter().find(|k| k.id == id)
+        self.flux_ks_by_id.get(id).map(|&i| &self.flux_ks[i])
     }
 
     /// The namespace an object lands in: its own, else its Flux Kustomization's
@@ -304,7 +322,8 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A finding about one field of an object.
+    /// A finding about one field of an object, at the line of that field in the object's source
+    /// file when it can be found there (see [`crate::location`]), else at the object's line.
     pub fn field_finding(
         &self,
         meta: &'static RuleMeta,
@@ -313,8 +332,32 @@ impl<'a> Context<'a> {
         message: impl Into<String>,
     ) -> Finding {
         let mut f = self.finding(meta, o, message);
-        f.field = Some(field.into());
+        let field = field.into();
+        f.line = self.field_line(o, &field);
+        f.field = Some(field);
         f
+    }
+
+    /// The line of `field` of `o` in its source file (its document's line when unknown).
+    pub fn field_line(&self, o: &CheckedObject, field: &str) -> usize {
+        if o.line == 0 || field.is_empty() {
+            return o.line;
+        }
+        let Some(docs) = self.positions.get(&self.input.root.join(&o.file)) else {
+            return o.line;
+        };
+        let source = self
+            .files_by_path
+            .get(o.file.as_path())
+            .and_then(|&i| {
+                self.input.files[i]
+                    .documents
+                    .iter()
+                    .find(|d| d.line == o.line)
+            })
+            .map(|d| &d.value);
+        let rendered = o.unsubstituted.as_ref().unwrap_or(&o.value);
+        location::field_line(&docs, o.line, source, rendered, field)
     }
 
     /// A finding about a file (no object).

@@ -6,14 +6,28 @@
 //! kustomization that no other kustomization includes is built with krust-kustomize, and every
 //! YAML file outside such directories is read as plain manifests (the Argo CD layout). Objects are
 //! attributed to the Flux Kustomization whose `spec.path` covers the directory they were built
-//! from. The input model is independent of the Flux renderer so that a `RenderedRepo` adapts to it
-//! with one function.
+//! from.
+//!
+//! A folder with Flux Kustomizations is rendered the way the cluster renders it, with krust-flux:
+//! each entry point (the directory a bootstrap Kustomization applies, e.g. `clusters/prod`) is
+//! rendered with every Kustomization it reaches — generated kustomizations, spec fields,
+//! `postBuild` substitution from the repository's ConfigMaps and Secrets — and the objects are
+//! checked as they would be applied, attributed to the Kustomization that applies them. No SOPS
+//! key is needed: encrypted values stay encrypted (opaque), and each object that substitution
+//! changed keeps its value before substitution ([`CheckedObject::unsubstituted`]) for the
+//! substitution rules. Files that no rendered Kustomization applies (a Kustomization that fails
+//! to build, directories outside every `spec.path`) are still read as above, so their objects are
+//! checked too.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use krust_flux::decrypt::NoKeys;
+use krust_flux::render::{FluxError, KsStatus, Step};
+use krust_flux::{InspectOptions, KustomizeEngine, RenderOptions};
 use krust_kustomize::{BuildOptions, DefaultOrder, LoadRestrictor, Workspace};
 use krust_yaml::{Document, Value};
+use rayon::prelude::*;
 
 /// What kind of input was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +67,10 @@ pub struct CheckedObject {
     pub origin: Option<String>,
     /// The directory it was built from (relative to the root), used to attribute origins.
     pub unit: PathBuf,
+    /// For an object rendered through a Flux Kustomization whose `postBuild` substitution
+    /// changed it: the object before substitution (where `${VAR}` expressions are still
+    /// visible).
+    pub unsubstituted: Option<Value>,
 }
 
 /// One YAML file of the repository, as written (before any build).
@@ -92,6 +110,9 @@ pub struct CheckInput {
     pub parse_errors: Vec<InputProblem>,
     /// Kustomizations that do not build.
     pub build_errors: Vec<InputProblem>,
+    /// Remarks on how the input was read (Flux Kustomizations whose source is not this
+    /// repository, …), for the user.
+    pub notes: Vec<String>,
 }
 
 /// Why an input could not be loaded at all.
@@ -157,14 +178,14 @@ pub fn load(path: &Path) -> Result<CheckInput, LoadError> {
     walk(&abs, &mut yaml_files, &mut kust_dirs);
     yaml_files.sort();
     kust_dirs.sort();
-    for f in &yaml_files {
-        read_file(&abs, f, &mut input, false);
-    }
+    read_files(&abs, &yaml_files, &mut input);
     let ws = Workspace::new();
     if kustomization_file(&abs).is_some() {
         input.kind = Some(InputKind::Kustomization);
         build_dir(&ws, &abs, &abs, &mut input);
     } else {
+        let entries = flux_entries(&abs, &input.files);
+        let coverage = render_flux(&abs, &entries, &mut input);
         let roots = root_kustomizations(&kust_dirs);
         let in_kust = |f: &Path| kust_dirs.iter().any(|d| f.starts_with(d));
         // Plain files and built roots, in path order so the output is stable.
@@ -176,9 +197,15 @@ pub fn load(path: &Path) -> Result<CheckInput, LoadError> {
                 .map(|f| (f.clone(), false)),
         );
         units.sort();
+        units.retain(|(p, is_dir)| !coverage.covers(p, *is_dir));
         for (p, is_dir) in units {
             if is_dir {
+                let errors = input.build_errors.len();
                 build_dir(&ws, &abs, &p, &mut input);
+                if coverage.failed(&p) {
+                    // The failed Kustomization's error already says why.
+                    input.build_errors.truncate(errors);
+                }
             } else {
                 let rel = rel(&abs, &p);
                 let unit = rel.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -192,6 +219,7 @@ pub fn load(path: &Path) -> Result<CheckInput, LoadError> {
                                 line: d.line,
                                 origin: None,
                                 unit: unit.clone(),
+                                unsubstituted: None,
                             });
                         }
                     }
@@ -256,61 +284,302 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, kust_dirs: &mut Vec<PathBuf>) {
     }
 }
 
-fn read_file(root: &Path, path: &Path, input: &mut CheckInput, as_objects: bool) {
+/// Reads one file: its parsed documents (a [`SourceFile`] unless it cannot be read) and what
+/// went wrong.
+fn read_source(root: &Path, path: &Path) -> (Option<SourceFile>, Option<InputProblem>) {
     let relp = rel(root, path);
     let Ok(bytes) = std::fs::read(path) else {
-        input.parse_errors.push(InputProblem {
+        let problem = InputProblem {
             path: relp,
             line: 0,
             message: "cannot read file".into(),
-        });
-        return;
+        };
+        return (None, Some(problem));
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let sops = is_sops_text(&text);
-    let name = relp.to_string_lossy();
-    if name.ends_with(".env") {
-        input.files.push(SourceFile {
+    let sops = is_sops_text(&String::from_utf8_lossy(&bytes));
+    if relp.to_string_lossy().ends_with(".env") {
+        let file = SourceFile {
             path: relp,
             documents: Vec::new(),
             sops,
-        });
-        return;
+        };
+        return (Some(file), None);
     }
     match krust_yaml::parse_bytes(&bytes) {
         Ok(documents) => {
-            if as_objects {
-                for d in &documents {
-                    if is_object(&d.value) {
-                        input.objects.push(CheckedObject {
-                            value: d.value.clone(),
-                            file: relp.clone(),
-                            line: d.line,
-                            origin: None,
-                            unit: relp.parent().map(Path::to_path_buf).unwrap_or_default(),
-                        });
-                    }
-                }
-            }
-            input.files.push(SourceFile {
+            let file = SourceFile {
                 path: relp,
                 documents,
                 sops,
-            });
+            };
+            (Some(file), None)
         }
         Err(e) => {
-            input.parse_errors.push(InputProblem {
+            let problem = InputProblem {
                 path: relp.clone(),
                 line: e.line,
                 message: e.message,
-            });
-            input.files.push(SourceFile {
+            };
+            let file = SourceFile {
                 path: relp,
                 documents: Vec::new(),
                 sops,
+            };
+            (Some(file), Some(problem))
+        }
+    }
+}
+
+/// Reads `paths` on all cores into `input.files` and `input.parse_errors`, in the given order.
+fn read_files(root: &Path, paths: &[PathBuf], input: &mut CheckInput) {
+    let read: Vec<_> = paths.par_iter().map(|p| read_source(root, p)).collect();
+    for (file, problem) in read {
+        input.parse_errors.extend(problem);
+        input.files.extend(file);
+    }
+}
+
+/// Reads one file; with `as_objects`, its objects are objects to check.
+fn read_file(root: &Path, path: &Path, input: &mut CheckInput, as_objects: bool) {
+    let (file, problem) = read_source(root, path);
+    input.parse_errors.extend(problem);
+    let Some(file) = file else { return };
+    if as_objects {
+        let unit = file
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for d in &file.documents {
+            if is_object(&d.value) {
+                input.objects.push(CheckedObject {
+                    value: d.value.clone(),
+                    file: file.path.clone(),
+                    line: d.line,
+                    origin: None,
+                    unit: unit.clone(),
+                    unsubstituted: None,
+                });
+            }
+        }
+    }
+    input.files.push(file);
+}
+
+/// Whether `v` is a Flux Kustomization.
+fn is_flux_ks(v: &Value) -> bool {
+    v.str_at(&["kind"]) == Some("Kustomization")
+        && v.str_at(&["apiVersion"])
+            .is_some_and(|a| a.starts_with("kustomize.toolkit.fluxcd.io/"))
+}
+
+/// The directories to render a Flux repository from. A Kustomization defined inside the
+/// directory it applies (the bootstrap `flux-system` one, in `clusters/prod/flux-system/`,
+/// applying `./clusters/prod`) makes that directory an entry. Without one, the directories
+/// defining Kustomizations that no Kustomization's `spec.path` covers are the entries.
+pub fn flux_entries(root: &Path, files: &[SourceFile]) -> Vec<PathBuf> {
+    let defs = flux_definitions(root, files);
+    let mut entries: Vec<PathBuf> = defs
+        .iter()
+        .filter(|(def, target)| def.starts_with(target))
+        .map(|(_, target)| target.clone())
+        .collect();
+    if entries.is_empty() {
+        entries = defs
+            .iter()
+            .filter(|(def, _)| !defs.iter().any(|(_, t)| def.starts_with(t)))
+            .map(|(def, _)| def.clone())
+            .collect();
+    }
+    entries.sort();
+    entries.dedup();
+    // A directory without a kustomization file is rendered with a generated one that takes in
+    // its subdirectories: entries below it would be rendered twice.
+    let all = entries.clone();
+    entries.retain(|e| {
+        !all.iter()
+            .any(|a| a != e && e.starts_with(a) && kustomization_file(a).is_none())
+    });
+    entries.retain(|e| e.is_dir());
+    entries
+}
+
+/// Each Flux Kustomization of the files: the directory defining it and the directory its
+/// `spec.path` names (both absolute).
+fn flux_definitions(root: &Path, files: &[SourceFile]) -> Vec<(PathBuf, PathBuf)> {
+    let mut defs = Vec::new();
+    for f in files {
+        let dir = root.join(f.path.parent().unwrap_or(Path::new("")));
+        for d in &f.documents {
+            if is_flux_ks(&d.value) {
+                defs.push((dir.clone(), root.join(flux_path(&d.value))));
+            }
+        }
+    }
+    defs
+}
+
+/// Whether `root` is a repository root: a Kustomization defined in it applies a directory that
+/// contains its own definition (the bootstrap Kustomization). Below the root (`krust check
+/// clusters/prod`), `spec.path`s do not resolve.
+fn is_flux_root(root: &Path, files: &[SourceFile]) -> bool {
+    flux_definitions(root, files)
+        .iter()
+        .any(|(def, target)| def.starts_with(target))
+}
+
+/// What the Flux render covered: the units the folder walk must not read again.
+#[derive(Debug, Default)]
+struct Coverage {
+    /// Directories of rendered Kustomizations (absolute).
+    dirs: Vec<PathBuf>,
+    /// Files rendered objects came from, and all their ancestors (absolute).
+    files_and_parents: HashSet<PathBuf>,
+    /// Directories of Kustomizations that failed without objects (absolute).
+    failed_dirs: Vec<PathBuf>,
+}
+
+impl Coverage {
+    fn add_file(&mut self, file: &Path) {
+        let mut p = Some(file);
+        while let Some(q) = p {
+            if !self.files_and_parents.insert(q.to_path_buf()) {
+                break;
+            }
+            p = q.parent();
+        }
+    }
+
+    /// Whether a unit of the folder walk (a root kustomization directory or a plain file) is
+    /// applied by a rendered Kustomization.
+    fn covers(&self, unit: &Path, is_dir: bool) -> bool {
+        self.files_and_parents.contains(unit)
+            || self
+                .dirs
+                .iter()
+                .any(|d| unit.starts_with(d) || (is_dir && d.starts_with(unit)))
+    }
+
+    /// Whether `unit` is inside a Kustomization that failed to render.
+    fn failed(&self, unit: &Path) -> bool {
+        self.failed_dirs.iter().any(|d| unit.starts_with(d))
+    }
+}
+
+/// Renders each Flux entry point with krust-flux (no SOPS keys, non-strict substitution that
+/// keeps the values before substitution) and adds the objects to `input`.
+fn render_flux(root: &Path, entries: &[PathBuf], input: &mut CheckInput) -> Coverage {
+    let mut coverage = Coverage::default();
+    if entries.is_empty() {
+        return coverage;
+    }
+    let at_root = is_flux_root(root, &input.files);
+    let engine = KustomizeEngine::new();
+    let inspect = InspectOptions {
+        keep_unsubstituted: true,
+        keep_objects_on_substitution_error: true,
+    };
+    let root_prefix = format!("{}/", root.display());
+    let clean = |m: &str| m.replace(&root_prefix, "").trim().replace('\n', " ");
+    for entry in entries {
+        let options = RenderOptions {
+            root: root.to_path_buf(),
+            entry: entry.clone(),
+            sources: Vec::new(),
+            repo_urls: Vec::new(),
+            strict_substitution: false,
+            require_decryption: false,
+        };
+        let repo = krust_flux::render_inspect(&options, inspect, &engine, &NoKeys);
+        let mut dirs: HashMap<String, PathBuf> = HashMap::new();
+        let with_objects: HashSet<String> = repo
+            .objects
+            .iter()
+            .filter_map(|o| o.kustomization.as_ref().map(|k| k.to_string()))
+            .collect();
+        for k in &repo.kustomizations {
+            let id = k.ks.name.to_string();
+            match (&k.status, &k.dir) {
+                (KsStatus::Unresolved(reason), _) => input
+                    .notes
+                    .push(format!("Kustomization {id} not rendered: {reason}")),
+                (_, Some(d)) if k.status == KsStatus::Rendered || with_objects.contains(&id) => {
+                    coverage.dirs.push(d.clone());
+                    dirs.insert(id, d.clone());
+                }
+                (_, Some(d)) => coverage.failed_dirs.push(d.clone()),
+                _ => {}
+            }
+        }
+        for e in &repo.errors {
+            let FluxError::Step {
+                kind,
+                object,
+                file,
+                step,
+                message,
+            } = e
+            else {
+                // dependsOn problems are reported by the ordering rules.
+                continue;
+            };
+            if *step == Step::Substitute && message.contains("substitute from '") {
+                // Reported by KR-SUB-003.
+                continue;
+            }
+            if *step == Step::Values {
+                // valuesFrom objects are often created in the cluster (cert-manager,
+                // external-secrets); charts are not rendered, so nothing fails to build.
+                input.notes.push(format!(
+                    "{kind} {object}: values not merged: {}",
+                    clean(message)
+                ));
+                continue;
+            }
+            if !at_root && message.starts_with("kustomization path not found") {
+                // Below the repository root, spec.paths are not expected to resolve.
+                input.notes.push(format!(
+                    "Kustomization {object} not rendered: its spec.path is not below {} (check \
+                     the repository root to render it)",
+                    root.display()
+                ));
+                continue;
+            }
+            let what = if *kind == "entry" {
+                format!("entry {}", clean(&object.name))
+            } else {
+                format!("{kind} {object}")
+            };
+            input.build_errors.push(InputProblem {
+                path: rel(root, file),
+                line: 0,
+                message: format!("{what}: {step} failed: {}", clean(message)),
+            });
+        }
+        let entry_unit = rel(root, entry);
+        for o in repo.objects {
+            coverage.add_file(&o.file);
+            let origin = o.kustomization.as_ref().map(|k| k.to_string());
+            let unit = origin
+                .as_ref()
+                .and_then(|id| dirs.get(id))
+                .map(|d| rel(root, d))
+                .unwrap_or_else(|| entry_unit.clone());
+            input.objects.push(CheckedObject {
+                value: o.value,
+                file: rel(root, &o.file),
+                line: o.line,
+                origin,
+                unit,
+                unsubstituted: o.unsubstituted,
             });
         }
     }
+    input
+        .build_errors
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    input.build_errors.dedup();
+    coverage
 }
 
 /// The local directories a kustomization includes (resources, bases, components).
@@ -372,6 +641,7 @@ fn build_dir(ws: &Workspace, root: &Path, dir: &Path, input: &mut CheckInput) {
                     line: r.origin.line,
                     origin: None,
                     unit: unit.clone(),
+                    unsubstituted: None,
                 });
             }
         }
@@ -545,9 +815,7 @@ impl CheckInput {
         let mut dirs = Vec::new();
         walk(&root, &mut files, &mut dirs);
         files.sort();
-        for f in &files {
-            read_file(&root, f, &mut input, false);
-        }
+        read_files(&root, &files, &mut input);
         for (value, file, line, origin) in objects {
             let file = rel(&root, &file);
             let unit = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -557,6 +825,7 @@ impl CheckInput {
                 line,
                 origin,
                 unit,
+                unsubstituted: None,
             });
         }
         input

@@ -21,6 +21,7 @@ pub mod config;
 pub mod context;
 pub mod finding;
 pub mod input;
+pub mod location;
 pub mod output;
 pub mod registry;
 pub mod rules;
@@ -114,7 +115,8 @@ pub fn check(input: &CheckInput, config: &Config, options: &Options) -> Result<R
     let before = findings.len();
     findings.retain(|f| !f.suppressed);
     let suppressed = before - findings.len();
-    findings.sort_by_key(Finding::sort_key);
+    // The key allocates: compute it once per finding, not once per comparison.
+    findings.sort_by_cached_key(Finding::sort_key);
     findings.dedup();
     Ok(Report {
         findings,

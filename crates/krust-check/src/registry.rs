@@ -138,10 +138,16 @@ pub fn all_rules() -> Vec<Box<dyn Rule>> {
     rules
 }
 
+/// The metadata of every rule, sorted by code (built once).
+pub fn all_metas() -> &'static [&'static RuleMeta] {
+    static METAS: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    METAS.get_or_init(|| all_rules().iter().map(|r| r.meta()).collect())
+}
+
 /// Looks a rule up by code (case-insensitive) or name.
 pub fn find_rule(code: &str) -> Option<&'static RuleMeta> {
-    all_rules()
-        .into_iter()
-        .map(|r| r.meta())
+    all_metas()
+        .iter()
+        .copied()
         .find(|m| m.code.eq_ignore_ascii_case(code) || m.name == code)
 }

@@ -2,7 +2,8 @@
 //! - `tests/fixtures/check/planted`: a Flux repository with planted defects of every family; the
 //!   human and GitHub outputs equal reviewed snapshots;
 //! - `tests/fixtures/check/clean`: a repository that follows every rule: zero findings;
-//! - SARIF output validates against the SARIF 2.1.0 schema.
+//! - SARIF output validates against the SARIF 2.1.0 schema (the official OASIS file);
+//! - the GitHub format produces one `::error|warning|notice file=…,line=…::` annotation per finding.
 
 use std::path::{Path, PathBuf};
 
@@ -97,32 +98,132 @@ fn sarif_validates_against_the_2_1_0_schema() {
             assert!(line >= 1);
         }
     }
-    // Full schema validation with Python's jsonschema when it is installed.
-    let schema = fixture("sarif/sarif-2.1.0-rtm.5.json");
-    let out = std::env::temp_dir().join(format!("krust-check-{}.sarif", std::process::id()));
-    std::fs::write(&out, &text).expect("write SARIF");
+    // Full validation against the official OASIS SARIF 2.1.0 schema (errata 01) and the
+    // schemastore copy GitHub code scanning documents, with Python's jsonschema (the reference
+    // Draft 4 validator). A broken log must fail, so the validator is known to be at work.
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        serde_json::json!(0);
+    let broken = serde_json::to_string(&broken).expect("JSON");
+    for schema in [
+        "sarif/sarif-schema-2.1.0.json",
+        "sarif/sarif-2.1.0-rtm.5.json",
+    ] {
+        match validate_json(&fixture(schema), &text) {
+            Validation::Valid => {}
+            Validation::Invalid(why) => panic!("SARIF does not validate against {schema}:\n{why}"),
+            Validation::Unavailable(why) => {
+                // CI installs jsonschema (.ci/run): there, a skipped validation is a failure.
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "SARIF schema validation unavailable in CI: {why}"
+                );
+                eprintln!("{why}: full SARIF schema validation skipped");
+                return;
+            }
+        }
+        match validate_json(&fixture(schema), &broken) {
+            Validation::Invalid(why) => {
+                assert!(why.contains("fatal") && why.contains("startLine"), "{why}")
+            }
+            _ => {
+                panic!("a SARIF log with level `fatal` and startLine 0 validated against {schema}")
+            }
+        }
+    }
+}
+
+enum Validation {
+    Valid,
+    Invalid(String),
+    Unavailable(String),
+}
+
+/// Validates `json` against a Draft 4 JSON schema with Python's jsonschema.
+fn validate_json(schema: &Path, json: &str) -> Validation {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let out = std::env::temp_dir().join(format!(
+        "krust-check-{}-{}.sarif",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&out, json).expect("write SARIF");
     let script = "import json,sys,jsonschema\n\
         s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))\n\
-        e=list(jsonschema.Draft4Validator(s).iter_errors(d))\n\
+        jsonschema.Draft4Validator.check_schema(s)\n\
+        v=jsonschema.Draft4Validator(s, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)\n\
+        e=list(v.iter_errors(d))\n\
         [print(list(x.absolute_path), x.message) for x in e]\n\
         sys.exit(1 if e else 0)\n";
-    let status = std::process::Command::new("python3")
+    let result = std::process::Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(&schema)
+        .arg(schema)
         .arg(&out)
         .output();
     let _ = std::fs::remove_file(&out);
-    match status {
-        Ok(o) if o.status.success() => {}
+    match result {
+        Ok(o) if o.status.success() => Validation::Valid,
         Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named") => {
-            eprintln!("python3 jsonschema not installed: full SARIF schema validation skipped");
+            Validation::Unavailable("python3 jsonschema not installed".into())
         }
-        Ok(o) => panic!(
-            "SARIF does not validate:\n{}{}",
+        Ok(o) => Validation::Invalid(format!(
+            "{}{}",
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(_) => eprintln!("python3 not available: full SARIF schema validation skipped"),
+        )),
+        Err(e) => Validation::Unavailable(format!("python3 not available ({e})")),
     }
+}
+
+#[test]
+fn github_annotations_carry_file_and_line() {
+    let (report, _) = run("planted");
+    let text = output::render(Format::Github, &report, &RunInfo::default());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), report.findings.len());
+    for (line, f) in lines.iter().zip(&report.findings) {
+        let level = match f.severity {
+            krust_check::Severity::Error => "error",
+            krust_check::Severity::Warning => "warning",
+            krust_check::Severity::Info => "notice",
+        };
+        let mut expected = format!("::{level} file={}", f.file.display());
+        if f.line > 0 {
+            expected.push_str(&format!(",line={}", f.line));
+        }
+        expected.push_str(&format!(",title={}::{}", f.code, f.message));
+        assert!(line.starts_with(&expected), "{line}\nexpected {expected}");
+    }
+    assert!(text.contains(
+        "::error file=apps/web/deployment.yaml,line=8,title=KR-SCH-001::spec.replicas: expected integer, got string"
+    ));
+}
+
+#[test]
+fn github_annotations_escape_properties_and_data() {
+    let finding = krust_check::Finding {
+        code: "KR-SEC-001",
+        severity: krust_check::Severity::Error,
+        message: "100% wrong\nsecond line".into(),
+        file: PathBuf::from("a,b:c.yaml"),
+        line: 3,
+        object: None,
+        origin: None,
+        field: None,
+        suppressed: false,
+    };
+    let report = Report {
+        findings: vec![finding],
+        suppressed: 0,
+        rules_run: 1,
+        objects: 1,
+        kube_version: "1.33".into(),
+    };
+    assert_eq!(
+        output::render(Format::Github, &report, &RunInfo::default()),
+        "::error file=a%2Cb%3Ac.yaml,line=3,title=KR-SEC-001::100%25 wrong%0Asecond line\n"
+    );
 }

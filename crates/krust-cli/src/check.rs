@@ -17,8 +17,11 @@ and chart versions, broken Flux ordering (dependsOn, healthChecks, CRDs, namespa
 substitution traps, workload policy, network policies that cut DNS, and removed APIs.\n\n\
 PATH may be a repository root (Flux Kustomizations and Argo CD Applications are recognised), a \
 kustomization directory (built as `kustomize build` would), or a manifest file or folder. \
-The first line on stderr says which was found. SOPS-encrypted values are opaque: no keys are \
-needed.\n\n\
+The first line on stderr says which was found. A repository with Flux Kustomizations is \
+rendered as the cluster renders it (`krust flux build`: generated kustomizations, spec fields, \
+postBuild substitution from the repository's ConfigMaps and Secrets) and the rendered objects \
+are checked; files no rendered Kustomization applies are checked as written. SOPS-encrypted \
+values are opaque: no keys are needed. Findings about a field point at that field's line.\n\n\
 Configuration comes from `krust.toml` in PATH or an ancestor (select/ignore rules by code or \
 prefix, severity overrides, per-rule options, excluded paths); flags override it. A single \
 object opts out of rules with the annotation `krust.dev/ignore: KR-IMG-001,KR-SEC` (codes or \
@@ -201,6 +204,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|p| format!(", config {}", p.display()))
             .unwrap_or_default()
     );
+    for note in &loaded.notes {
+        eprintln!("krust check: note: {note}");
+    }
     let options = Options {
         kube_version: args.kube_version.clone(),
         strict,

@@ -36,4 +36,6 @@ pub mod varsub;
 
 pub use engine::{Engine, KustomizeEngine};
 pub use model::NamespacedName;
-pub use render::{render, RenderOptions, RenderedObject, RenderedRepo};
+pub use render::{
+    render, render_inspect, InspectOptions, RenderOptions, RenderedObject, RenderedRepo,
+};

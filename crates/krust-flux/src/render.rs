@@ -110,6 +110,20 @@ pub struct RenderOptions {
     pub require_decryption: bool,
 }
 
+/// What a caller that inspects a render rather than applies it (`krust check`) asks for on top
+/// of [`RenderOptions`]. The default is what the controller does; [`render`] uses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InspectOptions {
+    /// Record, for every object that `postBuild` substitution changed, its value before
+    /// substitution in [`RenderedObject::unsubstituted`] (lets a caller see `${VAR}` expressions
+    /// that substitution replaced with an empty string).
+    pub keep_unsubstituted: bool,
+    /// When a Kustomization's substitution fails (a `substituteFrom` object that does not exist,
+    /// an invalid expression), keep its objects as built instead of dropping them. The
+    /// Kustomization is still marked failed and the error recorded.
+    pub keep_objects_on_substitution_error: bool,
+}
+
 /// One object of the rendered repository.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedObject {
@@ -122,6 +136,9 @@ pub struct RenderedObject {
     pub file: PathBuf,
     /// 1-based line of its document (0 when generated).
     pub line: usize,
+    /// The object before `postBuild` substitution, when substitution changed it and
+    /// [`InspectOptions::keep_unsubstituted`] was set.
+    pub unsubstituted: Option<Value>,
 }
 
 /// What happened to a Kustomization.
@@ -357,12 +374,24 @@ enum Stage {
 struct KsState {
     info: RenderedKustomization,
     objects: Vec<BuiltObject>,
+    /// Values before substitution, by object index (empty unless kept).
+    unsubstituted: Vec<Option<Value>>,
     waiting_for_substitution: bool,
 }
 
 /// Renders the repository reachable from `options.entry`.
 pub fn render(
     options: &RenderOptions,
+    engine: &(dyn Engine + Sync),
+    dec: &(dyn Decryptor + Sync),
+) -> RenderedRepo {
+    render_inspect(options, InspectOptions::default(), engine, dec)
+}
+
+/// [`render`] for a caller that inspects the result (see [`InspectOptions`]).
+pub fn render_inspect(
+    options: &RenderOptions,
+    inspect: InspectOptions,
     engine: &(dyn Engine + Sync),
     dec: &(dyn Decryptor + Sync),
 ) -> RenderedRepo {
@@ -374,6 +403,7 @@ pub fn render(
     };
     let mut r = Renderer {
         options,
+        inspect,
         engine,
         dec,
         root,
@@ -410,6 +440,7 @@ pub fn render(
 
 struct Renderer<'a> {
     options: &'a RenderOptions,
+    inspect: InspectOptions,
     engine: &'a (dyn Engine + Sync),
     dec: &'a (dyn Decryptor + Sync),
     root: PathBuf,
@@ -510,6 +541,7 @@ impl Renderer<'_> {
                             kept_encrypted: false,
                         },
                         objects: Vec::new(),
+                        unsubstituted: Vec::new(),
                         waiting_for_substitution: false,
                     });
                     self.queue.push_back(idx);
@@ -895,12 +927,28 @@ impl Renderer<'_> {
         for &idx in batch {
             if let Some((vars, opts)) = self.substitution_vars(idx) {
                 let objects = std::mem::take(&mut self.states[idx].objects);
-                jobs.push((idx, vars, opts, objects));
+                let kept = if self.inspect.keep_unsubstituted {
+                    objects.len()
+                } else {
+                    0
+                };
+                jobs.push(SubstitutionJob {
+                    idx,
+                    vars,
+                    opts,
+                    unsubstituted: vec![None; kept],
+                    objects,
+                });
             }
         }
         let results: Vec<Result<(), (usize, varsub::VarsubError)>> = if jobs.len() == 1 {
-            let (_, vars, opts, objects) = &mut jobs[0];
-            vec![substitute_all(objects, vars, *opts)]
+            let job = &mut jobs[0];
+            vec![substitute_all(
+                &mut job.objects,
+                &mut job.unsubstituted,
+                &job.vars,
+                job.opts,
+            )]
         } else {
             let threads = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
@@ -913,8 +961,13 @@ impl Renderer<'_> {
                     .map(|part| {
                         scope.spawn(move || {
                             part.iter_mut()
-                                .map(|(_, vars, opts, objects)| {
-                                    substitute_sequentially(objects, vars, *opts)
+                                .map(|job| {
+                                    substitute_sequentially(
+                                        &mut job.objects,
+                                        &mut job.unsubstituted,
+                                        &job.vars,
+                                        job.opts,
+                                    )
                                 })
                                 .collect::<Vec<_>>()
                         })
@@ -930,8 +983,8 @@ impl Renderer<'_> {
                     .collect()
             })
         };
-        for ((idx, _, _, objects), result) in jobs.into_iter().zip(results) {
-            self.complete_substitution(idx, objects, result);
+        for (job, result) in jobs.into_iter().zip(results) {
+            self.complete_substitution(job.idx, job.objects, job.unsubstituted, result);
         }
     }
 
@@ -963,7 +1016,11 @@ impl Renderer<'_> {
                     self.err("Kustomization", &ks.name, &ks_file, Step::Substitute,
                         format!("substitute from '{}/{}' error: {plural} \"{}\" not found (not rendered from this repository)",
                             r.kind, r.name, r.name));
-                    self.states[idx].objects.clear();
+                    if self.inspect.keep_objects_on_substitution_error {
+                        self.finish_one(idx);
+                    } else {
+                        self.states[idx].objects.clear();
+                    }
                     return None;
                 }
             }
@@ -983,6 +1040,7 @@ impl Renderer<'_> {
         &mut self,
         idx: usize,
         objects: Vec<BuiltObject>,
+        unsubstituted: Vec<Option<Value>>,
         result: Result<(), (usize, varsub::VarsubError)>,
     ) {
         if let Err((i, e)) = result {
@@ -999,9 +1057,12 @@ impl Renderer<'_> {
                 Step::Substitute,
                 format!("post build failed for '{what}': {e}"),
             );
-            return;
+            if !self.inspect.keep_objects_on_substitution_error {
+                return;
+            }
         }
         self.states[idx].objects = objects;
+        self.states[idx].unsubstituted = unsubstituted;
         self.finish_one(idx);
     }
 
@@ -1029,23 +1090,35 @@ impl Renderer<'_> {
     }
 }
 
-/// A Kustomization waiting for substitution: its index, variables, options and objects.
-type SubstitutionJob = (
-    usize,
-    BTreeMap<String, String>,
-    SubstituteOptions,
-    Vec<BuiltObject>,
-);
+/// A Kustomization waiting for substitution.
+struct SubstitutionJob {
+    idx: usize,
+    vars: BTreeMap<String, String>,
+    opts: SubstituteOptions,
+    objects: Vec<BuiltObject>,
+    /// Values before substitution (one slot per object, or empty when not kept).
+    unsubstituted: Vec<Option<Value>>,
+}
 
 /// Substitutes objects in order on this thread; the first error is returned with its index.
+/// When `before` is not empty (one slot per object), the value of each object that
+/// substitution changed is moved there.
 fn substitute_sequentially(
     objects: &mut [BuiltObject],
+    before: &mut [Option<Value>],
     vars: &BTreeMap<String, String>,
     opts: SubstituteOptions,
 ) -> Result<(), (usize, varsub::VarsubError)> {
     for (j, o) in objects.iter_mut().enumerate() {
         match varsub::substitute(&o.value, vars, opts) {
-            Ok(Some(v)) => o.value = v,
+            Ok(Some(v)) => {
+                let old = std::mem::replace(&mut o.value, v);
+                if let Some(slot) = before.get_mut(j) {
+                    if old != o.value {
+                        *slot = Some(old);
+                    }
+                }
+            }
             Ok(None) => {}
             Err(e) => return Err((j, e)),
         }
@@ -1065,26 +1138,39 @@ fn substitution_panic() -> varsub::VarsubError {
 
 /// Substitutes every object, on all available cores; the error of the first failing object
 /// (in object order) is returned with its index.
+///
+/// When `unsubstituted` is not empty (one slot per object), the value of each object that
+/// substitution changed is moved there.
 fn substitute_all(
     objects: &mut [BuiltObject],
+    unsubstituted: &mut [Option<Value>],
     vars: &BTreeMap<String, String>,
     opts: SubstituteOptions,
 ) -> Result<(), (usize, varsub::VarsubError)> {
-    let run = |part: &mut [BuiltObject], base: usize| {
-        substitute_sequentially(part, vars, opts).map_err(|(j, e)| (base + j, e))
+    let run = |part: &mut [BuiltObject], before: &mut [Option<Value>], base: usize| {
+        substitute_sequentially(part, before, vars, opts).map_err(|(j, e)| (base + j, e))
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(objects.len() / 32 + 1);
     if threads <= 1 {
-        return run(objects, 0);
+        return run(objects, unsubstituted, 0);
     }
     let chunk = objects.len().div_ceil(threads);
     let results: Vec<Result<(), (usize, varsub::VarsubError)>> = std::thread::scope(|scope| {
+        let mut before_parts: Vec<&mut [Option<Value>]> = if unsubstituted.is_empty() {
+            Vec::new()
+        } else {
+            unsubstituted.chunks_mut(chunk).collect()
+        };
+        before_parts.reverse();
         let handles: Vec<_> = objects
             .chunks_mut(chunk)
             .enumerate()
-            .map(|(c, part)| scope.spawn(move || run(part, c * chunk)))
+            .map(|(c, part)| {
+                let before = before_parts.pop().unwrap_or_default();
+                scope.spawn(move || run(part, before, c * chunk))
+            })
             .collect();
         handles
             .into_iter()
@@ -1166,6 +1252,7 @@ fn finish(
                 kustomization: None,
                 file: o.file,
                 line: o.line,
+                unsubstituted: None,
             });
         }
     }
@@ -1173,12 +1260,14 @@ fn finish(
     for i in order {
         let Some(s) = states[i].take() else { continue };
         let name = s.info.ks.name.clone();
+        let mut unsubstituted = s.unsubstituted.into_iter();
         for o in s.objects {
             repo.objects.push(RenderedObject {
                 value: o.value,
                 kustomization: Some(name.clone()),
                 file: o.file,
                 line: o.line,
+                unsubstituted: unsubstituted.next().flatten(),
             });
         }
         repo.kustomizations.push(s.info);

@@ -5,9 +5,12 @@
 //!   errors with line and column.
 //! - [`emit::to_string`] prints a value byte-for-byte as `kustomize build` prints a resource;
 //!   [`check_printable`] tells whether kustomize could print it at all.
+//! - [`position::parse_positions`] (opt-in) gives the line and column of every key and item, for
+//!   tools that point at a field.
 
 pub mod emit;
 pub mod parse;
+pub mod position;
 mod resolve;
 pub mod timestamp;
 pub mod value;

@@ -48,7 +48,9 @@ impl Rule for DollarEaten {
             };
             let mut path = String::new();
             let mut hits = Vec::new();
-            util::walk_strings(&o.value, &mut path, &mut |p, s| {
+            // Before substitution, where the `${…}` expressions are still visible.
+            let value = o.unsubstituted.as_ref().unwrap_or(&o.value);
+            util::walk_strings(value, &mut path, &mut |p, s| {
                 for d in super::dollars(s) {
                     let flux_like = !d.name.is_empty()
                         && d.name
