@@ -89,6 +89,11 @@ pub struct Common {
     /// per Kustomization).
     #[arg(long)]
     require_decryption: bool,
+
+    /// Never use the network: remote kustomize bases and files fail at once with an error naming
+    /// the URL (like the controller's --no-remote-bases).
+    #[arg(long)]
+    offline: bool,
     /// Fail on ${VAR} without a default that no substitute/substituteFrom defines (Flux 2.9's
     /// default behaviour); otherwise such variables become empty strings.
     #[arg(long)]
@@ -265,8 +270,11 @@ fn render(common: &Common) -> anyhow::Result<RenderedRepo> {
         require_decryption: common.require_decryption,
     };
     let dec = decryptor(common)?;
-    let engine = KustomizeEngine::new();
-    Ok(krust_flux::render(&options, &engine, dec.as_ref()))
+    let engine = KustomizeEngine::offline(common.offline);
+    let repo = krust_flux::render(&options, &engine, dec.as_ref());
+    // The process ends soon after: skip freeing the engine's parsed-file cache one by one.
+    std::mem::forget(engine);
+    Ok(repo)
 }
 
 fn rel(repo: &RenderedRepo, p: &Path) -> String {

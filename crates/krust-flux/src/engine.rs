@@ -58,6 +58,14 @@ impl KustomizeEngine {
     pub fn new() -> Self {
         KustomizeEngine::default()
     }
+
+    /// An engine that never uses the network (remote bases fail at once, naming the URL) when
+    /// `offline` is true, as kustomize-controller's `--no-remote-bases` would have them fail.
+    pub fn offline(offline: bool) -> Self {
+        KustomizeEngine {
+            ws: Workspace::new().offline(offline),
+        }
+    }
 }
 
 impl Engine for KustomizeEngine {
