@@ -59,8 +59,21 @@ fn set_path(root: &mut Value, path: &str, value: Value) {
     }
 }
 
+/// Why a release's values could not be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValuesError {
+    /// A `valuesFrom` ConfigMap/Secret is not among the rendered objects. It may well exist in
+    /// the cluster (created by another controller, e.g. a cert-manager Certificate), so this is
+    /// not an error of the repository.
+    #[error("{0}")]
+    NotRendered(String),
+    /// A value source exists but is unusable (missing key, invalid YAML).
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// Computes the merged values of a release from the objects of the rendered repository.
-pub fn merged_values(hr: &HelmRelease, index: &ObjectIndex) -> Result<Value, String> {
+pub fn merged_values(hr: &HelmRelease, index: &ObjectIndex) -> Result<Value, ValuesError> {
     let mut result = Value::Map(Mapping::default());
     for r in &hr.values_from {
         let Some(text) = lookup(r, &hr.name.namespace, index)? else {
@@ -72,13 +85,13 @@ pub fn merged_values(hr: &HelmRelease, index: &ObjectIndex) -> Result<Value, Str
             }
             _ => {
                 let v = krust_yaml::parse_one(&text).map_err(|e| {
-                    format!(
+                    ValuesError::Invalid(format!(
                         "unable to read values from key '{}' in {} '{}/{}': {e}",
                         key_of(r),
                         r.kind,
                         hr.name.namespace,
                         r.name
-                    )
+                    ))
                 })?;
                 merge(&mut result, &v);
             }
@@ -94,24 +107,28 @@ fn key_of(r: &ValuesReference) -> &str {
     r.values_key.as_deref().unwrap_or("values.yaml")
 }
 
-fn lookup(r: &ValuesReference, ns: &str, index: &ObjectIndex) -> Result<Option<String>, String> {
+fn lookup(
+    r: &ValuesReference,
+    ns: &str,
+    index: &ObjectIndex,
+) -> Result<Option<String>, ValuesError> {
     let key = key_of(r);
     let Some(data) = index.data(&r.kind, ns, &r.name) else {
         if r.optional {
             return Ok(None);
         }
-        return Err(format!(
+        return Err(ValuesError::NotRendered(format!(
             "could not find {} '{ns}/{}' in the rendered repository",
             r.kind, r.name
-        ));
+        )));
     };
     match data.iter().find(|(k, _)| k == key) {
         Some((_, v)) => Ok(Some(v.clone())),
         None if r.optional => Ok(None),
-        None => Err(format!(
+        None => Err(ValuesError::Invalid(format!(
             "missing key '{key}' in {} '{ns}/{}'",
             r.kind, r.name
-        )),
+        ))),
     }
 }
 

@@ -1284,13 +1284,23 @@ fn finish(
         let (hr, parent) = &releases[i];
         let values = match merged_values(hr, index) {
             Ok(v) => Some(v),
+            Err(crate::helm::ValuesError::NotRendered(e)) => {
+                // The controller reads it from the cluster, where another controller may create
+                // it: not an error of the repository, but the values shown are incomplete.
+                repo.warnings.push(format!(
+                    "HelmRelease '{}': values not merged: {e} (the controller reads it from the \
+                     cluster at apply time)",
+                    hr.name
+                ));
+                None
+            }
             Err(e) => {
                 repo.errors.push(FluxError::Step {
                     kind: "HelmRelease",
                     object: hr.name.clone(),
                     file: PathBuf::new(),
                     step: Step::Values,
-                    message: e,
+                    message: e.to_string(),
                 });
                 None
             }

@@ -239,25 +239,12 @@ fn flux_renders_every_environment() {
             };
             let repo = krust_flux::render(&opts, &krust_flux::KustomizeEngine::new(), &dec);
             // The Linkerd trust anchor is read (valuesFrom) from the Secret cert-manager issues
-            // in the cluster; it is never in Git, so an offline render cannot resolve it.
-            let runtime_only = |e: &String| e.contains("linkerd/linkerd-identity-issuer");
+            // in the cluster; it is never in Git, so the render warns instead of failing.
             let errors: Vec<String> = repo.errors.iter().map(|e| format!("{e:?}")).collect();
-            let unexpected: Vec<&String> = errors.iter().filter(|e| !runtime_only(e)).collect();
-            assert!(
-                unexpected.is_empty(),
-                "{} {env}: {unexpected:?}",
-                ex.display()
-            );
-            if !errors.is_empty() {
-                println!(
-                    "  expected offline limitation: {} (Secret created by cert-manager at runtime)",
-                    errors.len()
-                );
-            }
+            assert!(errors.is_empty(), "{} {env}: {errors:?}", ex.display());
             for k in &repo.kustomizations {
                 assert!(
-                    matches!(k.status, krust_flux::render::KsStatus::Rendered)
-                        || !errors.is_empty(),
+                    matches!(k.status, krust_flux::render::KsStatus::Rendered),
                     "{} {env}: {:?} {:?}",
                     ex.display(),
                     k.ks,
