@@ -1,5 +1,5 @@
 //! Shared by the conformance test (`tests/conformance.rs`) and the conformance runner
-//! (`examples/conformance.rs`, used by `scripts/conformance-sops`): the corpus keys, and the
+//! (`examples/sops_conformance.rs`, used by `scripts/conformance-sops`): the corpus keys, and the
 //! check that one `expected/*.decrypted.json` entry decrypts to its tree and data key.
 
 use krust_sops::{decrypt, Format, Item, KeySources, Value};
