@@ -635,7 +635,7 @@ impl Renderer<'_> {
 
     /// Stages a batch of Kustomizations on all available cores (results in batch order).
     fn stage_batch(&self, batch: &[usize]) -> Vec<Stage> {
-        let jobs: Vec<(Kustomization, PathBuf)> = batch
+        let mut jobs: Vec<(Kustomization, PathBuf)> = batch
             .iter()
             .map(|&i| {
                 (
@@ -644,39 +644,21 @@ impl Renderer<'_> {
                 )
             })
             .collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(jobs.len());
-        if threads <= 1 {
-            return jobs.iter().map(|(ks, f)| self.stage(ks, f)).collect();
-        }
-        let chunk = jobs.len().div_ceil(threads);
-        let this = self;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(ks, f)| this.stage(ks, f))
-                            .collect::<Vec<_>>()
+        run_in_chunks(
+            &mut jobs,
+            available_cores(),
+            |_, part| part.iter().map(|(ks, f)| self.stage(ks, f)).collect(),
+            |n| {
+                (0..n)
+                    .map(|_| Stage::Failed {
+                        dir: None,
+                        file: PathBuf::new(),
+                        step: Step::Build,
+                        message: "internal error: a build thread panicked".into(),
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        vec![Stage::Failed {
-                            dir: None,
-                            file: PathBuf::new(),
-                            step: Step::Build,
-                            message: "internal error: a build thread panicked".into(),
-                        }]
-                    })
-                })
-                .collect()
-        })
+                    .collect()
+            },
+        )
     }
 
     fn vars_available(&self, i: usize) -> bool {
@@ -950,38 +932,23 @@ impl Renderer<'_> {
                 job.opts,
             )]
         } else {
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(jobs.len());
-            let chunk = jobs.len().div_ceil(threads.max(1));
-            let job_count = jobs.len();
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = jobs
-                    .chunks_mut(chunk.max(1))
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter_mut()
-                                .map(|job| {
-                                    substitute_sequentially(
-                                        &mut job.objects,
-                                        &mut job.unsubstituted,
-                                        &job.vars,
-                                        job.opts,
-                                    )
-                                })
-                                .collect::<Vec<_>>()
+            run_in_chunks(
+                &mut jobs,
+                available_cores(),
+                |_, part| {
+                    part.iter_mut()
+                        .map(|job| {
+                            substitute_sequentially(
+                                &mut job.objects,
+                                &mut job.unsubstituted,
+                                &job.vars,
+                                job.opts,
+                            )
                         })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .zip(jobs_chunk_lengths(job_count, chunk))
-                    .flat_map(|(h, n)| {
-                        h.join()
-                            .unwrap_or_else(|_| vec![Err((0, substitution_panic())); n])
-                    })
-                    .collect()
-            })
+                        .collect()
+                },
+                |n| vec![Err((0, substitution_panic())); n],
+            )
         };
         for (job, result) in jobs.into_iter().zip(results) {
             self.complete_substitution(job.idx, job.objects, job.unsubstituted, result);
@@ -1100,6 +1067,25 @@ struct SubstitutionJob {
     unsubstituted: Vec<Option<Value>>,
 }
 
+/// Substitutes one object; when `before` is given, the object's value before substitution is
+/// moved there if substitution changed it.
+fn substitute_object(
+    o: &mut BuiltObject,
+    before: Option<&mut Option<Value>>,
+    vars: &BTreeMap<String, String>,
+    opts: SubstituteOptions,
+) -> Result<(), varsub::VarsubError> {
+    if let Some(v) = varsub::substitute(&o.value, vars, opts)? {
+        let old = std::mem::replace(&mut o.value, v);
+        if let Some(slot) = before {
+            if old != o.value {
+                *slot = Some(old);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Substitutes objects in order on this thread; the first error is returned with its index.
 /// When `before` is not empty (one slot per object), the value of each object that
 /// substitution changed is moved there.
@@ -1110,26 +1096,42 @@ fn substitute_sequentially(
     opts: SubstituteOptions,
 ) -> Result<(), (usize, varsub::VarsubError)> {
     for (j, o) in objects.iter_mut().enumerate() {
-        match varsub::substitute(&o.value, vars, opts) {
-            Ok(Some(v)) => {
-                let old = std::mem::replace(&mut o.value, v);
-                if let Some(slot) = before.get_mut(j) {
-                    if old != o.value {
-                        *slot = Some(old);
-                    }
-                }
-            }
-            Ok(None) => {}
-            Err(e) => return Err((j, e)),
-        }
+        substitute_object(o, before.get_mut(j), vars, opts).map_err(|e| (j, e))?;
     }
     Ok(())
 }
 
-/// Lengths of the chunks `chunks(chunk)` makes of `len` items.
-fn jobs_chunk_lengths(len: usize, chunk: usize) -> impl Iterator<Item = usize> {
-    let chunk = chunk.max(1);
-    (0..len.div_ceil(chunk)).map(move |c| chunk.min(len - c * chunk))
+/// The number of cores to spread work over.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs `work(offset, chunk)` over `items` cut into at most `threads` contiguous chunks, one
+/// scoped thread per chunk (on this thread when there is only one), and concatenates the
+/// results in item order. A chunk whose thread panicked yields `on_panic(chunk length)`.
+fn run_in_chunks<T: Send, R: Send>(
+    items: &mut [T],
+    threads: usize,
+    work: impl Fn(usize, &mut [T]) -> Vec<R> + Sync,
+    on_panic: impl Fn(usize) -> Vec<R>,
+) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return work(0, items);
+    }
+    let chunk = items.len().div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(c, part)| (part.len(), scope.spawn(move || work(c * chunk, part))))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(n, h)| h.join().unwrap_or_else(|_| on_panic(n)))
+            .collect()
+    })
 }
 
 fn substitution_panic() -> varsub::VarsubError {
@@ -1147,36 +1149,23 @@ fn substitute_all(
     vars: &BTreeMap<String, String>,
     opts: SubstituteOptions,
 ) -> Result<(), (usize, varsub::VarsubError)> {
-    let run = |part: &mut [BuiltObject], before: &mut [Option<Value>], base: usize| {
-        substitute_sequentially(part, before, vars, opts).map_err(|(j, e)| (base + j, e))
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(objects.len() / 32 + 1);
-    if threads <= 1 {
-        return run(objects, unsubstituted, 0);
-    }
-    let chunk = objects.len().div_ceil(threads);
-    let results: Vec<Result<(), (usize, varsub::VarsubError)>> = std::thread::scope(|scope| {
-        let mut before_parts: Vec<&mut [Option<Value>]> = if unsubstituted.is_empty() {
-            Vec::new()
-        } else {
-            unsubstituted.chunks_mut(chunk).collect()
-        };
-        before_parts.reverse();
-        let handles: Vec<_> = objects
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                let before = before_parts.pop().unwrap_or_default();
-                scope.spawn(move || run(part, before, c * chunk))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(Err((0, substitution_panic()))))
-            .collect()
-    });
+    let mut before = unsubstituted.iter_mut();
+    let mut pairs: Vec<(&mut BuiltObject, Option<&mut Option<Value>>)> =
+        objects.iter_mut().map(|o| (o, before.next())).collect();
+    let threads = available_cores().min(pairs.len() / 32 + 1);
+    let results = run_in_chunks(
+        &mut pairs,
+        threads,
+        |base, part| {
+            let first_error = part.iter_mut().enumerate().find_map(|(j, (o, slot))| {
+                substitute_object(o, slot.as_deref_mut(), vars, opts)
+                    .err()
+                    .map(|e| (base + j, e))
+            });
+            vec![first_error.map_or(Ok(()), Err)]
+        },
+        |_| vec![Err((0, substitution_panic()))],
+    );
     results
         .into_iter()
         .find_map(Result::err)
