@@ -145,24 +145,6 @@ pub fn clean(p: &Path) -> PathBuf {
     out.iter().collect()
 }
 
-/// The relative path from directory `from` to `to` (both absolute and clean).
-pub fn relative(from: &Path, to: &Path) -> PathBuf {
-    let f: Vec<_> = from.components().collect();
-    let t: Vec<_> = to.components().collect();
-    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
-    let mut out = PathBuf::new();
-    for _ in common..f.len() {
-        out.push("..");
-    }
-    for c in &t[common..] {
-        out.push(c);
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
-}
-
 /// True for kustomize remote references (URLs, git shorthands).
 pub fn is_remote(s: &str) -> bool {
     s.contains("://")
@@ -177,11 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn relative_paths() {
-        assert_eq!(
-            relative(Path::new("/tmp/x"), Path::new("/work/repo/apps")),
-            PathBuf::from("../../work/repo/apps")
-        );
+    fn clean_paths() {
         assert_eq!(clean(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
     }
 }

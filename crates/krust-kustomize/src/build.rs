@@ -470,7 +470,8 @@ impl<'w> Target<'w> {
         let mut count = 0;
         for name in KUSTOMIZATION_FILE_NAMES {
             let p = ldr.root().join(name);
-            if ldr.exists(&p) && !ldr.is_dir(&p) {
+            let (exists, is_dir) = ldr.stat(&p);
+            if exists && !is_dir {
                 count += 1;
                 if found.is_none() {
                     found = Some((name, p));

@@ -325,16 +325,6 @@ impl<'w> Loader<'w> {
         self.repo.as_deref()
     }
 
-    /// True when the logical path exists (in the overlay or on disk).
-    pub fn exists(&self, logical: &Path) -> bool {
-        self.overlaid(logical).is_some() || self.ws.exists(logical)
-    }
-
-    /// True when the logical path is a directory.
-    pub fn is_dir(&self, logical: &Path) -> bool {
-        self.overlaid(logical).is_none() && self.ws.is_dir(logical)
-    }
-
     /// Reads a file by logical path (the overlay first).
     pub fn read(&self, logical: &Path) -> Result<Vec<u8>> {
         match self.overlaid(logical) {
@@ -343,8 +333,8 @@ impl<'w> Loader<'w> {
         }
     }
 
-    /// `(exists, is_dir)` with one file-system query.
-    fn stat(&self, logical: &Path) -> (bool, bool) {
+    /// `(exists, is_dir)` of a logical path (the overlay first), with one file-system query.
+    pub fn stat(&self, logical: &Path) -> (bool, bool) {
         if self.overlaid(logical).is_some() {
             return (true, false);
         }
@@ -384,7 +374,8 @@ impl<'w> Loader<'w> {
             ));
         }
         let target = self.resolve(path);
-        if !self.exists(&target) {
+        let (exists, is_dir) = self.stat(&target);
+        if !exists {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
@@ -394,7 +385,7 @@ impl<'w> Loader<'w> {
             )
             .at(target));
         }
-        if !self.is_dir(&target) {
+        if !is_dir {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
