@@ -458,7 +458,7 @@ fn build_dir(
         };
         return directory_objects(dir, None, &mut app);
     }
-    engine.build(dir, kust, &Overlay::default())
+    engine.build(dir, kust, Overlay::default())
 }
 
 /// Applies Argo CD's `kustomize edit` overrides; `None` when there are none.

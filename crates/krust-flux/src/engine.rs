@@ -37,13 +37,13 @@ pub struct Overlay {
 /// Builds one kustomization directory.
 pub trait Engine {
     /// Builds `dir`. With `kustomization`, that value replaces the directory's kustomization file
-    /// (relative paths in it are relative to `dir`); `overlay` files replace files on disk where
-    /// the top-level kustomization refers to them.
+    /// (relative paths in it are relative to `dir`); `overlay` files replace the files at their
+    /// paths for this build (taken by value: their contents move into the build).
     fn build(
         &self,
         dir: &Path,
         kustomization: Option<&Value>,
-        overlay: &Overlay,
+        overlay: Overlay,
     ) -> Result<Vec<BuiltObject>, String>;
 }
 
@@ -73,7 +73,7 @@ impl Engine for KustomizeEngine {
         &self,
         dir: &Path,
         kustomization: Option<&Value>,
-        overlay: &Overlay,
+        overlay: Overlay,
     ) -> Result<Vec<BuiltObject>, String> {
         let options = BuildOptions {
             load_restrictor: LoadRestrictor::None,
@@ -92,8 +92,8 @@ impl Engine for KustomizeEngine {
                 .unwrap_or(KUSTOMIZATION_FILE_NAMES[0]);
             files.insert(dir.join(name), krust_yaml::to_string(kust));
         }
-        for (path, content) in &overlay.files {
-            files.insert(path.clone(), content.clone());
+        for (path, content) in overlay.files {
+            files.insert(path, content);
         }
         let rm = build_with_overlay(&self.ws, &dir, &options, &files).map_err(|e| e.to_string())?;
         Ok(convert(rm.into_resources()))

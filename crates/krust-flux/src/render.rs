@@ -493,7 +493,7 @@ impl Renderer<'_> {
                 } else {
                     Some(&g.kustomization)
                 };
-                self.engine.build(entry, k, &Overlay::default())
+                self.engine.build(entry, k, Overlay::default())
             }
             Err(e) => Err(e),
         };
@@ -799,7 +799,7 @@ impl Renderer<'_> {
         let built = self.engine.build(
             &dir,
             kust,
-            &Overlay {
+            Overlay {
                 files: decrypted_files,
             },
         );
