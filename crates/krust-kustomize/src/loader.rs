@@ -217,12 +217,6 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
-/// True for references kustomize fetches instead of reading from disk: `http(s)://` files and
-/// git repo specs.
-pub fn is_remote(path: &str) -> bool {
-    is_remote_file(path) || RepoSpec::parse(path).is_ok()
-}
-
 /// A [`RemoteError`] as a build error naming `url`.
 pub(crate) fn remote_error(url: &str, e: RemoteError) -> Error {
     let kind = if e.is_http_status() {
@@ -230,10 +224,11 @@ pub(crate) fn remote_error(url: &str, e: RemoteError) -> Error {
     } else {
         ErrorKind::Remote
     };
+    // git's messages do not name the reference; the others do, or are kustomize's exact text
+    // (which the caller prefixes with the reference).
     let message = match &e {
-        RemoteError::Offline { .. } | RemoteError::Transport { .. } => e.to_string(),
         RemoteError::Git(_) => format!("fetching git repository '{url}': {e}"),
-        RemoteError::Status { .. } | RemoteError::IsRepository => e.to_string(),
+        _ => e.to_string(),
     };
     Error::new(kind, message)
 }
