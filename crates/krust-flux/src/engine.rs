@@ -7,10 +7,13 @@
 //! and builds with load restrictor `None` (which is what the controller uses anyway).
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use krust_kustomize::build::{build_with_overlay, BuildOptions, DefaultOrder};
 use krust_kustomize::loader::{FileOverlay, LoadRestrictor, Workspace};
 use krust_yaml::Value;
+
+use crate::sourceignore::SourceIgnore;
 
 /// The names kustomize recognises for a kustomization file, in its order of preference.
 pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
@@ -27,11 +30,14 @@ pub struct BuiltObject {
     pub line: usize,
 }
 
-/// Extra files a build should see instead of what is on disk (decrypted SOPS sources).
+/// Extra files a build should see instead of what is on disk (decrypted SOPS sources), and the
+/// files it must not see (those the source artifact leaves out).
 #[derive(Debug, Clone, Default)]
 pub struct Overlay {
     /// `(original absolute path, replacement content)`.
     pub files: Vec<(PathBuf, Vec<u8>)>,
+    /// The ignore rules of the source the build reads from.
+    pub ignore: Option<Arc<SourceIgnore>>,
 }
 
 /// Builds one kustomization directory.
@@ -94,6 +100,9 @@ impl Engine for KustomizeEngine {
         }
         for (path, content) in overlay.files {
             files.insert(path, content);
+        }
+        if let Some(ignore) = overlay.ignore {
+            files.hide(Arc::new(move |p: &Path| ignore.hides(p)));
         }
         let rm = build_with_overlay(&self.ws, &dir, &options, &files).map_err(|e| e.to_string())?;
         Ok(convert(rm.into_resources()))

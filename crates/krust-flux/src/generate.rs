@@ -17,6 +17,7 @@ use krust_yaml::{Mapping, Value};
 
 use crate::engine::{is_remote, KUSTOMIZATION_FILE_NAMES};
 use crate::json::to_json;
+use crate::sourceignore::SourceIgnore;
 
 /// The kustomization a directory is built with.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,15 +32,30 @@ pub struct Generated {
 
 /// Finds the directory's kustomization file, if any.
 pub fn find_kustomization_file(dir: &Path) -> Option<PathBuf> {
+    find_kustomization_file_in(dir, None)
+}
+
+/// [`find_kustomization_file`] among the files the source artifact keeps.
+pub fn find_kustomization_file_in(dir: &Path, ignore: Option<&SourceIgnore>) -> Option<PathBuf> {
     KUSTOMIZATION_FILE_NAMES
         .iter()
         .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file() && !ignore.is_some_and(|i| i.hides(p)))
 }
 
 /// Reads or generates the kustomization of `dir` and merges the Flux Kustomization `spec` into it.
 pub fn generate(dir: &Path, spec: Option<&Value>) -> Result<Generated, String> {
-    let (mut kust, file, mut modified) = match find_kustomization_file(dir) {
+    generate_in(dir, spec, None)
+}
+
+/// [`generate`] over the files the source artifact keeps: what `ignore` leaves out is neither
+/// the kustomization file nor listed in a generated one.
+pub fn generate_in(
+    dir: &Path,
+    spec: Option<&Value>,
+    ignore: Option<&SourceIgnore>,
+) -> Result<Generated, String> {
+    let (mut kust, file, mut modified) = match find_kustomization_file_in(dir, ignore) {
         Some(file) => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("reading {}: {e}", file.display()))?;
@@ -48,7 +64,7 @@ pub fn generate(dir: &Path, spec: Option<&Value>) -> Result<Generated, String> {
             let v = if v.is_null() { Value::new_map() } else { v };
             (v, Some(file), false)
         }
-        None => (generate_for_dir(dir)?, None, true),
+        None => (generate_for_dir_in(dir, ignore)?, None, true),
     };
     let Some(spec) = spec else {
         return Ok(Generated {
@@ -209,8 +225,13 @@ pub fn is_local_relative(path: &str) -> bool {
 
 /// Generates the kustomization kustomize-controller writes into a directory that has none.
 pub fn generate_for_dir(dir: &Path) -> Result<Value, String> {
+    generate_for_dir_in(dir, None)
+}
+
+/// [`generate_for_dir`] over the files the source artifact keeps.
+pub fn generate_for_dir_in(dir: &Path, ignore: Option<&SourceIgnore>) -> Result<Value, String> {
     let mut resources = Vec::new();
-    walk(dir, dir, &mut resources)?;
+    walk(dir, dir, ignore, &mut resources)?;
     let mut map = Mapping::default();
     map.insert(
         "apiVersion".into(),
@@ -228,7 +249,12 @@ pub fn generate_for_dir(dir: &Path) -> Result<Value, String> {
     Ok(Value::Map(map))
 }
 
-fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
+fn walk(
+    base: &Path,
+    dir: &Path,
+    ignore: Option<&SourceIgnore>,
+    out: &mut Vec<String>,
+) -> Result<(), String> {
     let mut entries: Vec<(String, PathBuf, bool)> = std::fs::read_dir(dir)
         .map_err(|e| format!("reading {}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
@@ -247,11 +273,17 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
             )
         };
         if is_dir {
-            if find_kustomization_file(&path).is_some() {
+            if ignore.is_some_and(|i| i.prunes_dir(&path)) {
+                continue;
+            }
+            if find_kustomization_file_in(&path, ignore).is_some() {
                 out.push(rel());
             } else {
-                walk(base, &path, out)?;
+                walk(base, &path, ignore, out)?;
             }
+            continue;
+        }
+        if ignore.is_some_and(|i| i.is_ignored(&path, false)) {
             continue;
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");

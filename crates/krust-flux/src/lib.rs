@@ -13,13 +13,15 @@
 //!
 //! Known gaps (reported to users, never silently guessed):
 //! - HelmRelease and Argo CD Helm sources are listed with their values, charts are not rendered;
-//! - sources other than this repository need `--source NAME=DIR`; remote kustomize bases fail;
-//! - a GitRepository's `spec.ignore` / `.sourceignore` are not applied to the local tree;
+//! - sources other than this repository need `--source NAME=DIR` (remote kustomize bases are
+//!   fetched, or refused by name with `--offline`);
 //! - the `originAnnotations` build metadata the controller adds to kustomizations without
-//!   `resources` is not added (krust-kustomize does not support it yet);
-//! - an edited kustomization is built from a temporary directory with rewritten relative paths
-//!   (krust-kustomize has no in-memory file overlay yet); with nested SOPS-encrypted generator
-//!   sources the source tree is copied privately, as the controller does.
+//!   `resources` is not added.
+//!
+//! The render sees a source directory as source-controller's artifact holds it: what the
+//! built-in ignore patterns, `.sourceignore` files and the source's `spec.ignore` leave out, and
+//! symbolic links, are invisible to it ([`sourceignore`]). Edited kustomizations and decrypted
+//! files reach the build as an in-memory overlay; nothing is written into the repository.
 
 pub mod argo;
 pub mod decrypt;
@@ -32,6 +34,7 @@ pub mod json;
 pub mod model;
 pub mod render;
 pub mod sops;
+pub mod sourceignore;
 pub mod varsub;
 
 pub use engine::{Engine, KustomizeEngine};

@@ -14,15 +14,17 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use krust_yaml::Value;
 
 use crate::decrypt::{base64_decode, decrypt_object, Decrypted, Decryptor, SopsFormat};
 use crate::engine::{absolute, clean, BuiltObject, Engine, Overlay};
-use crate::generate::generate;
+use crate::generate::generate_in;
 use crate::graph::{topo_order, GraphError};
 use crate::helm::merged_values;
 use crate::model::{FluxKind, HelmRelease, Kustomization, NamespacedName, Source, SourceRef};
+use crate::sourceignore::{SourceIgnore, SourceKind};
 use crate::varsub::{self, SubstituteOptions};
 
 /// The step of the pipeline an error happened in.
@@ -416,6 +418,7 @@ pub fn render_inspect(
         index: ObjectIndex::default(),
         queue: VecDeque::new(),
         repo: &mut repo,
+        ignores: Mutex::new(HashMap::new()),
     };
     let entry_objects = r.render_entry(&entry);
     r.run();
@@ -453,7 +456,12 @@ struct Renderer<'a> {
     index: ObjectIndex,
     queue: VecDeque<usize>,
     repo: &'a mut RenderedRepo,
+    /// Ignore rules per (source root, source kind, `spec.ignore`), read once.
+    ignores: Mutex<IgnoreCache>,
 }
+
+type IgnoreCache =
+    HashMap<(PathBuf, SourceKind, Option<String>), Result<Arc<SourceIgnore>, String>>;
 
 fn with_default_ns(v: &Value) -> Value {
     let mut v = v.clone();
@@ -486,14 +494,30 @@ impl Renderer<'_> {
 
     fn render_entry(&mut self, entry: &Path) -> Vec<BuiltObject> {
         let entry_name = NamespacedName::new("", entry.display().to_string());
-        let built = match generate(entry, None) {
+        // The entry is part of this repository's flux-system artifact.
+        let ignore = if entry.starts_with(&self.root) {
+            match self.ignore_rules(&self.root, SourceKind::Git, None) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    self.err("entry", &entry_name, entry, Step::Source, e);
+                    return Vec::new();
+                }
+            }
+        } else {
+            None
+        };
+        let built = match generate_in(entry, None, ignore.as_deref()) {
             Ok(g) => {
                 let k = if g.file.is_some() {
                     None
                 } else {
                     Some(&g.kustomization)
                 };
-                self.engine.build(entry, k, Overlay::default())
+                let overlay = Overlay {
+                    files: Vec::new(),
+                    ignore,
+                };
+                self.engine.build(entry, k, overlay)
             }
             Err(e) => Err(e),
         };
@@ -568,6 +592,33 @@ impl Renderer<'_> {
                 }
             }
         }
+    }
+
+    /// The ignore rules of the source artifact rooted at `root` (read once per render).
+    fn ignore_rules(
+        &self,
+        root: &Path,
+        kind: SourceKind,
+        spec_ignore: Option<&str>,
+    ) -> Result<Arc<SourceIgnore>, String> {
+        let key = (root.to_path_buf(), kind, spec_ignore.map(str::to_string));
+        let mut cache = self.ignores.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                SourceIgnore::load(root, kind, spec_ignore)
+                    .map(Arc::new)
+                    .map_err(|e| format!("reading the source's ignore rules: {e}"))
+            })
+            .clone()
+    }
+
+    /// The `spec.ignore` of a source defined in the repository.
+    fn spec_ignore(&self, r: &SourceRef) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|s| s.source.kind.kind() == r.kind && s.source.name == r.name)
+            .and_then(|s| s.source.object.str_at(&["spec", "ignore"]))
     }
 
     /// Maps a source reference to a local directory, or says why it cannot be.
@@ -758,21 +809,26 @@ impl Renderer<'_> {
             let msg = format!("spec.path '{}' leaves the source root", ks.path);
             return fail(None, ks_file, Step::Source, msg);
         }
-        if !dir.is_dir() {
+        let kind = SourceKind::from_kind(&source_ref.kind);
+        let ignore = match self.ignore_rules(&source_root, kind, self.spec_ignore(&source_ref)) {
+            Ok(i) => i,
+            Err(e) => return fail(None, ks_file, Step::Source, e),
+        };
+        if !dir.is_dir() || ignore.prunes_dir(&dir) {
             let msg = format!(
                 "kustomization path not found: {}: no such directory",
                 dir.display()
             );
             return fail(Some(&dir), ks_file, Step::Generate, msg);
         }
-        let generated = match generate(&dir, ks.object.get("spec")) {
+        let generated = match generate_in(&dir, ks.object.get("spec"), Some(&ignore)) {
             Ok(g) => g,
             Err(e) => return fail(Some(&dir), &dir, Step::Generate, e),
         };
         let mut kept_encrypted = false;
         let mut decrypted_files = Vec::new();
         if ks.decryption {
-            match self.decrypt_sources(&dir, &generated.kustomization) {
+            match self.decrypt_sources(&dir, &generated.kustomization, &ignore) {
                 Ok((files, kept)) => {
                     decrypted_files = files;
                     kept_encrypted |= kept;
@@ -801,6 +857,7 @@ impl Renderer<'_> {
             kust,
             Overlay {
                 files: decrypted_files,
+                ignore: Some(ignore),
             },
         );
         let mut objects = match built {
@@ -845,6 +902,7 @@ impl Renderer<'_> {
         &self,
         dir: &Path,
         kust: &Value,
+        ignore: &SourceIgnore,
     ) -> Result<(Vec<(PathBuf, Vec<u8>)>, bool), (PathBuf, String)> {
         let mut refs: Vec<(PathBuf, SopsFormat)> = Vec::new();
         let mut visited: HashSet<PathBuf> = HashSet::new();
@@ -864,7 +922,8 @@ impl Renderer<'_> {
                 if !child.is_dir() || !visited.insert(child.clone()) {
                     continue;
                 }
-                let Some(file) = crate::generate::find_kustomization_file(&child) else {
+                let Some(file) = crate::generate::find_kustomization_file_in(&child, Some(ignore))
+                else {
                     continue;
                 };
                 let text =
@@ -877,7 +936,8 @@ impl Renderer<'_> {
         let mut kept = false;
         let mut seen: HashSet<PathBuf> = HashSet::new();
         for (abs, format) in refs {
-            if !seen.insert(abs.clone()) {
+            // A file the artifact leaves out stays missing (the build reports it).
+            if !seen.insert(abs.clone()) || ignore.hides(&abs) {
                 continue;
             }
             let Ok(data) = std::fs::read(&abs) else {

@@ -252,3 +252,72 @@ fn variables_from_a_later_kustomization_wait_for_it() {
         Some("https://example.org/x")
     );
 }
+
+fn cm(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\n")
+}
+
+/// What source-controller leaves out of the artifact (built-in patterns, `.sourceignore` files,
+/// the GitRepository's `spec.ignore`, symbolic links) is invisible to the render, as it is to
+/// kustomize-controller.
+#[test]
+fn files_the_source_artifact_leaves_out_are_not_rendered() {
+    let sync = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  url: https://example.com/repo.git\n  ignore: |\n    # keep the defaults, re-include one draft\n    !keep.wip.yaml\n";
+    let kss = format!(
+        "{}{}{}",
+        ks("app", "./app", ""),
+        ks("listed", "./listed", ""),
+        ks("drafts", "./app/drafts", "")
+    );
+    let (kept, wip, keep, drafted, local, nested, ci) = (
+        cm("kept"),
+        cm("wip"),
+        cm("keep"),
+        cm("drafted"),
+        cm("local"),
+        cm("nested"),
+        cm("ci"),
+    );
+    let repo = Repo::new(
+        "sourceignore",
+        &[
+            ("clusters/c/sync.yaml", sync),
+            ("clusters/c/ks.yaml", &kss),
+            (".sourceignore", "drafts/\n*.wip.yaml\n"),
+            ("app/kept.yaml", &kept),
+            ("app/x.wip.yaml", &wip),
+            ("app/keep.wip.yaml", &keep),
+            ("app/drafts/cm.yaml", &drafted),
+            ("app/nested/.sourceignore", "local.yaml\n"),
+            ("app/nested/local.yaml", &local),
+            ("app/nested/cm.yaml", &nested),
+            ("app/.github/ci.yaml", &ci),
+            (
+                "listed/kustomization.yaml",
+                "resources:\n  - kept.yaml\n  - x.wip.yaml\n",
+            ),
+            ("listed/kept.yaml", &kept),
+            ("listed/x.wip.yaml", &wip),
+        ],
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        repo.path().join("app/kept.yaml"),
+        repo.path().join("app/link.yaml"),
+    )
+    .expect("symlink");
+    let out = repo.render("clusters/c", false, Vec::new());
+    let app = NamespacedName::new("flux-system", "app");
+    let names: Vec<&str> = out
+        .objects_of(&app)
+        .filter_map(|o| o.value.str_at(&["metadata", "name"]))
+        .collect();
+    assert_eq!(names, vec!["keep", "kept", "nested"]);
+    assert_eq!(
+        errors(&out),
+        vec![
+            "Kustomization 'flux-system/drafts' (<root>/clusters/c/ks.yaml): generate failed: kustomization path not found: <root>/app/drafts: no such directory".to_string(),
+            "Kustomization 'flux-system/listed' (<root>/listed/kustomization.yaml): build failed: kustomize build failed: accumulating resources: accumulation err='accumulating resources from 'x.wip.yaml': '<root>/listed/x.wip.yaml' doesn't exist': must build at directory: not a valid directory: '<root>/listed/x.wip.yaml' doesn't exist".to_string(),
+        ]
+    );
+}

@@ -43,7 +43,7 @@ pub mod sort;
 pub use build::{build, build_to_string, build_with_overlay, render, BuildOptions, DefaultOrder};
 pub use error::{Error, ErrorKind};
 pub use kustomization::Kustomization;
-pub use loader::{FileOverlay, LoadRestrictor, Loader, Workspace};
+pub use loader::{FileOverlay, HideFilter, LoadRestrictor, Loader, Workspace};
 pub use resource::{Gvk, Origin, ResId, ResMap, Resource};
 pub mod patch;
 pub mod replacements;

@@ -158,12 +158,27 @@ impl Workspace {
     }
 }
 
+/// Decides which disk paths a build must not see (logical absolute paths), e.g. files a Flux
+/// source leaves out of its artifact.
+pub type HideFilter = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
 /// Files one build sees instead of what is on disk, by logical absolute path: an edited
 /// kustomization file, decrypted sources. Nothing is written to disk, and the parsed-file cache
-/// is bypassed for these paths so other builds keep seeing the real files.
-#[derive(Debug, Default, Clone)]
+/// is bypassed for these paths so other builds keep seeing the real files. A hide filter can
+/// also make disk paths look absent.
+#[derive(Default, Clone)]
 pub struct FileOverlay {
     files: HashMap<PathBuf, Vec<u8>>,
+    hidden: Option<HideFilter>,
+}
+
+impl std::fmt::Debug for FileOverlay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileOverlay")
+            .field("files", &self.files.keys().collect::<Vec<_>>())
+            .field("hidden", &self.hidden.is_some())
+            .finish()
+    }
 }
 
 impl FileOverlay {
@@ -177,14 +192,25 @@ impl FileOverlay {
         self.files.insert(clean(&path.into()), content.into());
     }
 
+    /// Makes every disk path for which `filter` is true look absent (files of the overlay itself
+    /// stay visible).
+    pub fn hide(&mut self, filter: HideFilter) {
+        self.hidden = Some(filter);
+    }
+
     /// The content that replaces `path`, if any.
     pub fn get(&self, path: &Path) -> Option<&[u8]> {
         self.files.get(path).map(Vec::as_slice)
     }
 
-    /// True when nothing is replaced.
+    /// True when the disk path `path` is hidden from the build.
+    pub fn hides(&self, path: &Path) -> bool {
+        self.hidden.as_ref().is_some_and(|f| f(path))
+    }
+
+    /// True when nothing is replaced or hidden.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.hidden.is_none()
     }
 }
 
@@ -324,6 +350,11 @@ impl<'w> Loader<'w> {
     pub fn read(&self, logical: &Path) -> Result<Vec<u8>> {
         match self.overlaid(logical) {
             Some(bytes) => Ok(bytes.to_vec()),
+            None if self.hidden(logical) => Err(Error::new(
+                ErrorKind::Io,
+                format!("'{}' doesn't exist", logical.display()),
+            )
+            .at(logical)),
             None => self.ws.read(logical),
         }
     }
@@ -333,6 +364,9 @@ impl<'w> Loader<'w> {
         if self.overlaid(logical).is_some() {
             return (true, false);
         }
+        if self.hidden(logical) {
+            return (false, false);
+        }
         match std::fs::metadata(self.ws.real(logical)) {
             Ok(m) => (true, m.is_dir()),
             Err(_) => (false, false),
@@ -341,6 +375,10 @@ impl<'w> Loader<'w> {
 
     fn overlaid(&self, logical: &Path) -> Option<&'w [u8]> {
         self.overlay.and_then(|o| o.get(logical))
+    }
+
+    fn hidden(&self, logical: &Path) -> bool {
+        self.overlay.is_some_and(|o| o.hides(logical))
     }
 
     /// The load restrictor in force.
