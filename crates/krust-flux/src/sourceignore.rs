@@ -87,7 +87,8 @@ enum Verdict {
 struct Pattern {
     domain: Vec<String>,
     parts: Vec<String>,
-    /// Which of `parts` are valid globs (an invalid one never matches).
+    /// `parts` compiled (empty when some part is not a valid glob: the pattern never matches).
+    globs: Vec<Vec<Token>>,
     valid: bool,
     include: bool,
     dir_only: bool,
@@ -110,10 +111,12 @@ impl Pattern {
         }
         let anchored = p.contains('/');
         let parts: Vec<String> = p.split('/').map(str::to_string).collect();
-        let valid = parts.iter().all(|c| glob_is_valid(c));
+        let globs: Option<Vec<Vec<Token>>> = parts.iter().map(|c| tokenize(c)).collect();
+        let valid = globs.is_some();
         Pattern {
             domain: domain.to_vec(),
             parts,
+            globs: globs.unwrap_or_default(),
             valid,
             include,
             dir_only,
@@ -145,7 +148,7 @@ impl Pattern {
     /// does not count for a directory-only pattern.
     fn name_match(&self, path: &[&str], is_dir: bool) -> bool {
         let last = path.len() - 1;
-        match path.iter().position(|c| glob_match(&self.parts[0], c)) {
+        match path.iter().position(|c| glob_match(&self.globs[0], c)) {
             Some(i) => !(self.dir_only && !is_dir && i == last),
             None => false,
         }
@@ -171,9 +174,10 @@ impl Pattern {
             if part.contains("**") || path.is_empty() {
                 return false;
             }
+            let glob = &self.globs[i];
             if skipping {
                 skipping = false;
-                match path.iter().position(|c| glob_match(part, c)) {
+                match path.iter().position(|c| glob_match(glob, c)) {
                     Some(at) => {
                         path = &path[at + 1..];
                         matched = true;
@@ -181,7 +185,7 @@ impl Pattern {
                     None => return false,
                 }
             } else {
-                if !glob_match(part, path[0]) {
+                if !glob_match(glob, path[0]) {
                     return false;
                 }
                 matched = true;
@@ -302,8 +306,7 @@ impl SourceIgnore {
         if self.under_symlink(rel) {
             return true;
         }
-        let as_file = self.excluded(&parts, false);
-        let as_dir = self.excluded(&parts, true);
+        let (as_file, as_dir) = self.excluded_as_file_and_dir(&parts);
         if as_file == as_dir {
             as_file
         } else {
@@ -322,8 +325,40 @@ impl SourceIgnore {
         false
     }
 
+    /// `(excluded as a file, excluded as a directory)` in one pass: only directory-only patterns
+    /// can tell the two apart.
+    fn excluded_as_file_and_dir(&self, parts: &[&str]) -> (bool, bool) {
+        let (mut file, mut dir) = (None, None);
+        for p in self.patterns.iter().rev() {
+            if p.dir_only {
+                if file.is_none() {
+                    file = decided(p.verdict(parts, false));
+                }
+                if dir.is_none() {
+                    dir = decided(p.verdict(parts, true));
+                }
+            } else if let Some(v) = decided(p.verdict(parts, false)) {
+                file.get_or_insert(v);
+                dir.get_or_insert(v);
+            }
+            if let (Some(f), Some(d)) = (file, dir) {
+                return (f, d);
+            }
+        }
+        (file.unwrap_or(false), dir.unwrap_or(false))
+    }
+
     fn under_symlink(&self, rel: &Path) -> bool {
         !self.symlinks.is_empty() && rel.ancestors().any(|a| self.symlinks.contains(a))
+    }
+}
+
+/// `Some(excluded)` when the verdict decides, `None` when the pattern does not match.
+fn decided(v: Verdict) -> Option<bool> {
+    match v {
+        Verdict::NoMatch => None,
+        Verdict::Exclude => Some(true),
+        Verdict::Include => Some(false),
     }
 }
 
@@ -405,6 +440,7 @@ fn collect_symlinks(
 }
 
 /// One element of a shell glob.
+#[derive(Debug, Clone)]
 enum Token {
     Literal(char),
     AnyOne,
@@ -485,21 +521,23 @@ fn class_char(chars: &[char], mut i: usize) -> Option<(char, usize)> {
     Some((c, i))
 }
 
-fn glob_is_valid(pattern: &str) -> bool {
-    tokenize(pattern).is_some()
+/// True when the single path component `name` matches the compiled glob `tokens`.
+fn glob_match(tokens: &[Token], name: &str) -> bool {
+    if name.is_ascii() {
+        let bytes = name.as_bytes();
+        match_chars(tokens, bytes.len(), |i| char::from(bytes[i]))
+    } else {
+        let chars: Vec<char> = name.chars().collect();
+        match_chars(tokens, chars.len(), |i| chars[i])
+    }
 }
 
-/// True when the single path component `name` matches the glob `pattern` (never for a
-/// malformed glob).
-fn glob_match(pattern: &str, name: &str) -> bool {
-    let Some(tokens) = tokenize(pattern) else {
-        return false;
-    };
-    let name: Vec<char> = name.chars().collect();
+fn match_chars(tokens: &[Token], len: usize, at: impl Fn(usize) -> char) -> bool {
     // Classic wildcard matching with one backtrack point: the last `*` seen.
     let (mut t, mut n) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
+    while n < len {
+        let c = at(n);
         let step = match tokens.get(t) {
             Some(Token::AnyRun) => {
                 star = Some((t, n));
@@ -507,11 +545,9 @@ fn glob_match(pattern: &str, name: &str) -> bool {
                 continue;
             }
             Some(Token::AnyOne) => true,
-            Some(Token::Literal(c)) => *c == name[n],
+            Some(Token::Literal(l)) => *l == c,
             Some(Token::Class { negated, ranges }) => {
-                let inside = ranges
-                    .iter()
-                    .any(|&(lo, hi)| lo <= name[n] && name[n] <= hi);
+                let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
                 inside != *negated
             }
             None => false,
@@ -565,13 +601,17 @@ mod tests {
             ("*a*b", "xaxxbc", false),
             ("", "", true),
             ("*", "", true),
+            ("ä*", "äb", true),
+            ("?b", "äb", true),
+            ("[à-ä]", "â", true),
             // Malformed globs never match.
             ("[a", "a", false),
             ("[]a]", "]", false),
             ("a\\", "a", false),
             ("[a-]", "a", false),
         ] {
-            assert_eq!(glob_match(p, n), want, "{p} vs {n}");
+            let got = tokenize(p).is_some_and(|t| glob_match(&t, n));
+            assert_eq!(got, want, "{p} vs {n}");
         }
     }
 
