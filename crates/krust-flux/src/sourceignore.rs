@@ -222,13 +222,13 @@ impl SourceIgnore {
         let mut symlinks = HashSet::new();
         match kind {
             SourceKind::Git => {
-                load_tree(root, &mut Vec::new(), &mut patterns, &mut symlinks)?;
+                walk_tree(root, &mut Vec::new(), Some(&mut patterns), &mut symlinks)?;
             }
             SourceKind::Bucket => {
                 read_ignore_file(&root.join(IGNORE_FILE), &[], &mut patterns)?;
-                collect_symlinks(root, &mut Vec::new(), &mut symlinks)?;
+                walk_tree(root, &mut Vec::new(), None, &mut symlinks)?;
             }
-            SourceKind::Oci => collect_symlinks(root, &mut Vec::new(), &mut symlinks)?,
+            SourceKind::Oci => walk_tree(root, &mut Vec::new(), None, &mut symlinks)?,
         }
         if let Some(text) = spec_ignore {
             read_patterns(text, &[], &mut patterns);
@@ -398,41 +398,24 @@ fn entries(dir: &Path) -> Result<Vec<(String, bool, bool)>, String> {
     Ok(out)
 }
 
-fn load_tree(
+/// Walks the tree below `dir` (not following symbolic links, skipping `.git`): records every
+/// symbolic link and, when `patterns` is given, reads each directory's `.sourceignore` into it.
+fn walk_tree(
     dir: &Path,
     domain: &mut Vec<String>,
-    patterns: &mut Vec<Pattern>,
+    mut patterns: Option<&mut Vec<Pattern>>,
     symlinks: &mut HashSet<PathBuf>,
 ) -> Result<(), String> {
-    read_ignore_file(&dir.join(IGNORE_FILE), domain, patterns)?;
-    for (name, is_dir, is_symlink) in entries(dir)? {
-        if is_symlink {
-            symlinks.insert(domain.iter().chain([&name]).collect());
-        } else if is_dir && name != ".git" {
-            domain.push(name);
-            load_tree(
-                &dir.join(&domain[domain.len() - 1]),
-                domain,
-                patterns,
-                symlinks,
-            )?;
-            domain.pop();
-        }
+    if let Some(out) = patterns.as_deref_mut() {
+        read_ignore_file(&dir.join(IGNORE_FILE), domain, out)?;
     }
-    Ok(())
-}
-
-fn collect_symlinks(
-    dir: &Path,
-    domain: &mut Vec<String>,
-    symlinks: &mut HashSet<PathBuf>,
-) -> Result<(), String> {
     for (name, is_dir, is_symlink) in entries(dir)? {
         if is_symlink {
             symlinks.insert(domain.iter().chain([&name]).collect());
         } else if is_dir && name != ".git" {
+            let sub = dir.join(&name);
             domain.push(name);
-            collect_symlinks(&dir.join(&domain[domain.len() - 1]), domain, symlinks)?;
+            walk_tree(&sub, domain, patterns.as_deref_mut(), symlinks)?;
             domain.pop();
         }
     }
