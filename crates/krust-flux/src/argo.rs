@@ -329,7 +329,7 @@ fn render_app(
         } else if src.get("kustomize").is_some()
             || local_dir
                 .as_ref()
-                .is_some_and(|d| find_kustomization_file(d).is_some())
+                .is_some_and(|d| find_kustomization_file(d, None).is_some())
         {
             SourceType::Kustomize
         } else {
@@ -443,7 +443,7 @@ fn build_dir(
     dir: &Path,
     kust: Option<&Value>,
 ) -> Result<Vec<BuiltObject>, String> {
-    if kust.is_none() && find_kustomization_file(dir).is_none() {
+    if kust.is_none() && find_kustomization_file(dir, None).is_none() {
         let mut app = RenderedApp {
             name: NamespacedName::default(),
             parent: None,
@@ -466,7 +466,7 @@ fn kustomize_overrides(dir: &Path, edits: Option<&Value>) -> Result<Option<Value
     let Some(edits) = edits.and_then(Value::as_map).filter(|m| !m.is_empty()) else {
         return Ok(None);
     };
-    let file = find_kustomization_file(dir)
+    let file = find_kustomization_file(dir, None)
         .ok_or_else(|| format!("no kustomization file in {}", dir.display()))?;
     let text =
         std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;

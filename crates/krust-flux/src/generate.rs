@@ -30,13 +30,9 @@ pub struct Generated {
     pub modified: bool,
 }
 
-/// Finds the directory's kustomization file, if any.
-pub fn find_kustomization_file(dir: &Path) -> Option<PathBuf> {
-    find_kustomization_file_in(dir, None)
-}
-
-/// [`find_kustomization_file`] among the files the source artifact keeps.
-pub fn find_kustomization_file_in(dir: &Path, ignore: Option<&SourceIgnore>) -> Option<PathBuf> {
+/// Finds the directory's kustomization file, if any, among the files the source artifact keeps
+/// (all files without `ignore`).
+pub fn find_kustomization_file(dir: &Path, ignore: Option<&SourceIgnore>) -> Option<PathBuf> {
     KUSTOMIZATION_FILE_NAMES
         .iter()
         .map(|n| dir.join(n))
@@ -44,18 +40,14 @@ pub fn find_kustomization_file_in(dir: &Path, ignore: Option<&SourceIgnore>) -> 
 }
 
 /// Reads or generates the kustomization of `dir` and merges the Flux Kustomization `spec` into it.
-pub fn generate(dir: &Path, spec: Option<&Value>) -> Result<Generated, String> {
-    generate_in(dir, spec, None)
-}
-
-/// [`generate`] over the files the source artifact keeps: what `ignore` leaves out is neither
-/// the kustomization file nor listed in a generated one.
-pub fn generate_in(
+/// With `ignore`, what the source artifact leaves out is neither the kustomization file nor
+/// listed in a generated one.
+pub fn generate(
     dir: &Path,
     spec: Option<&Value>,
     ignore: Option<&SourceIgnore>,
 ) -> Result<Generated, String> {
-    let (mut kust, file, mut modified) = match find_kustomization_file_in(dir, ignore) {
+    let (mut kust, file, mut modified) = match find_kustomization_file(dir, ignore) {
         Some(file) => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("reading {}: {e}", file.display()))?;
@@ -64,7 +56,7 @@ pub fn generate_in(
             let v = if v.is_null() { Value::new_map() } else { v };
             (v, Some(file), false)
         }
-        None => (generate_for_dir_in(dir, ignore)?, None, true),
+        None => (generate_for_dir(dir, ignore)?, None, true),
     };
     let Some(spec) = spec else {
         return Ok(Generated {
@@ -223,13 +215,9 @@ pub fn is_local_relative(path: &str) -> bool {
     !(path.starts_with('/') || lower.trim_start_matches("file://").starts_with('/'))
 }
 
-/// Generates the kustomization kustomize-controller writes into a directory that has none.
-pub fn generate_for_dir(dir: &Path) -> Result<Value, String> {
-    generate_for_dir_in(dir, None)
-}
-
-/// [`generate_for_dir`] over the files the source artifact keeps.
-pub fn generate_for_dir_in(dir: &Path, ignore: Option<&SourceIgnore>) -> Result<Value, String> {
+/// Generates the kustomization kustomize-controller writes into a directory that has none, over
+/// the files the source artifact keeps (all files without `ignore`).
+pub fn generate_for_dir(dir: &Path, ignore: Option<&SourceIgnore>) -> Result<Value, String> {
     let mut resources = Vec::new();
     walk(dir, dir, ignore, &mut resources)?;
     let mut map = Mapping::default();
@@ -276,7 +264,7 @@ fn walk(
             if ignore.is_some_and(|i| i.prunes_dir(&path)) {
                 continue;
             }
-            if find_kustomization_file_in(&path, ignore).is_some() {
+            if find_kustomization_file(&path, ignore).is_some() {
                 out.push(rel());
             } else {
                 walk(base, &path, ignore, out)?;

@@ -20,7 +20,7 @@ use krust_yaml::Value;
 
 use crate::decrypt::{base64_decode, decrypt_object, Decrypted, Decryptor, SopsFormat};
 use crate::engine::{absolute, clean, BuiltObject, Engine, Overlay};
-use crate::generate::generate_in;
+use crate::generate::generate;
 use crate::graph::{topo_order, GraphError};
 use crate::helm::merged_values;
 use crate::model::{FluxKind, HelmRelease, Kustomization, NamespacedName, Source, SourceRef};
@@ -506,7 +506,7 @@ impl Renderer<'_> {
         } else {
             None
         };
-        let built = match generate_in(entry, None, ignore.as_deref()) {
+        let built = match generate(entry, None, ignore.as_deref()) {
             Ok(g) => {
                 let k = if g.file.is_some() {
                     None
@@ -613,11 +613,16 @@ impl Renderer<'_> {
             .clone()
     }
 
-    /// The `spec.ignore` of a source defined in the repository.
-    fn spec_ignore(&self, r: &SourceRef) -> Option<&str> {
+    /// The source `r` names, when the repository defines it.
+    fn known_source(&self, r: &SourceRef) -> Option<&RenderedSource> {
         self.sources
             .iter()
             .find(|s| s.source.kind.kind() == r.kind && s.source.name == r.name)
+    }
+
+    /// The `spec.ignore` of a source defined in the repository.
+    fn spec_ignore(&self, r: &SourceRef) -> Option<&str> {
+        self.known_source(r)
             .and_then(|s| s.source.object.str_at(&["spec", "ignore"]))
     }
 
@@ -626,10 +631,7 @@ impl Renderer<'_> {
         if let Some(m) = self.options.sources.iter().find(|m| m.matches(r)) {
             return Ok(absolute(&m.dir));
         }
-        let known = self
-            .sources
-            .iter()
-            .find(|s| s.source.kind.kind() == r.kind && s.source.name == r.name);
+        let known = self.known_source(r);
         if let Some(s) = known {
             let url = normalize_git_url(&s.source.url);
             if s.source.kind == FluxKind::GitRepository
@@ -821,7 +823,7 @@ impl Renderer<'_> {
             );
             return fail(Some(&dir), ks_file, Step::Generate, msg);
         }
-        let generated = match generate_in(&dir, ks.object.get("spec"), Some(&ignore)) {
+        let generated = match generate(&dir, ks.object.get("spec"), Some(&ignore)) {
             Ok(g) => g,
             Err(e) => return fail(Some(&dir), &dir, Step::Generate, e),
         };
@@ -922,7 +924,7 @@ impl Renderer<'_> {
                 if !child.is_dir() || !visited.insert(child.clone()) {
                     continue;
                 }
-                let Some(file) = crate::generate::find_kustomization_file_in(&child, Some(ignore))
+                let Some(file) = crate::generate::find_kustomization_file(&child, Some(ignore))
                 else {
                     continue;
                 };

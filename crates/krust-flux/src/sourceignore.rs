@@ -89,7 +89,6 @@ struct Pattern {
     parts: Vec<String>,
     /// `parts` compiled (empty when some part is not a valid glob: the pattern never matches).
     globs: Vec<Vec<Token>>,
-    valid: bool,
     include: bool,
     dir_only: bool,
     anchored: bool,
@@ -112,12 +111,10 @@ impl Pattern {
         let anchored = p.contains('/');
         let parts: Vec<String> = p.split('/').map(str::to_string).collect();
         let globs: Option<Vec<Vec<Token>>> = parts.iter().map(|c| tokenize(c)).collect();
-        let valid = globs.is_some();
         Pattern {
             domain: domain.to_vec(),
             parts,
             globs: globs.unwrap_or_default(),
-            valid,
             include,
             dir_only,
             anchored,
@@ -125,7 +122,7 @@ impl Pattern {
     }
 
     fn verdict(&self, path: &[&str], is_dir: bool) -> Verdict {
-        if path.len() <= self.domain.len() || !self.valid {
+        if path.len() <= self.domain.len() || self.globs.is_empty() {
             return Verdict::NoMatch;
         }
         if self.domain.iter().zip(path).any(|(d, p)| d != p) {
@@ -250,13 +247,13 @@ impl SourceIgnore {
     /// below it is re-included (or it is reached through a symbolic link). A walk need not
     /// enter such a directory, and a Kustomization path naming it does not exist.
     pub fn prunes_dir(&self, dir: &Path) -> bool {
-        let Ok(rel) = dir.strip_prefix(&self.root) else {
+        let Some((rel, parts)) = self.relative(dir) else {
             return false;
         };
         if self.under_symlink(rel) {
             return true;
         }
-        if !self.is_ignored(dir, true) {
+        if !self.excluded_as_file_and_dir(&parts).1 {
             return false;
         }
         // Excluding a directory excludes everything below it unless a pattern re-includes.
@@ -275,54 +272,41 @@ impl SourceIgnore {
         })
     }
 
-    /// The source directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// True when the artifact leaves out `path` (absolute; paths outside the root are never
     /// left out), which is a directory when `is_dir`.
     pub fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
-        let Ok(rel) = path.strip_prefix(&self.root) else {
+        let Some((rel, parts)) = self.relative(path) else {
             return false;
         };
-        let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
-        if parts.is_empty() {
-            return false;
-        }
-        self.excluded(&parts, is_dir) || self.under_symlink(rel)
+        let (as_file, as_dir) = self.excluded_as_file_and_dir(&parts);
+        (if is_dir { as_dir } else { as_file }) || self.under_symlink(rel)
     }
 
     /// [`SourceIgnore::is_ignored`], asking the file system whether `path` is a directory only
     /// when the answer depends on it.
     pub fn hides(&self, path: &Path) -> bool {
-        let Ok(rel) = path.strip_prefix(&self.root) else {
+        let Some((rel, parts)) = self.relative(path) else {
             return false;
         };
-        let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
-        if parts.is_empty() {
-            return false;
-        }
         if self.under_symlink(rel) {
             return true;
         }
         let (as_file, as_dir) = self.excluded_as_file_and_dir(&parts);
         if as_file == as_dir {
             as_file
+        } else if path.is_dir() {
+            as_dir
         } else {
-            self.excluded(&parts, path.is_dir())
+            as_file
         }
     }
 
-    fn excluded(&self, parts: &[&str], is_dir: bool) -> bool {
-        for p in self.patterns.iter().rev() {
-            match p.verdict(parts, is_dir) {
-                Verdict::NoMatch => continue,
-                Verdict::Exclude => return true,
-                Verdict::Include => return false,
-            }
-        }
-        false
+    /// `path` relative to the root and its components; `None` for the root itself and for paths
+    /// outside it (neither is ever left out).
+    fn relative<'p>(&self, path: &'p Path) -> Option<(&'p Path, Vec<&'p str>)> {
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+        (!parts.is_empty()).then_some((rel, parts))
     }
 
     /// `(excluded as a file, excluded as a directory)` in one pass: only directory-only patterns
